@@ -1,0 +1,1 @@
+"""Pure-Python domain logic for factcheck. Nothing in this package imports Django."""

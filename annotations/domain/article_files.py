@@ -1,0 +1,238 @@
+"""Read article files (.txt, .json, .jsonl, .html) into plain records.
+
+Every problem becomes an ``ArticleFileError`` whose message names the file (and line or
+item) and the reason, e.g. ``news.jsonl:3: malformed JSON (Expecting ',' delimiter)``.
+A file-level problem yields one error; a record-level problem (one bad JSONL line)
+yields an error for that record and the other records are still read.
+"""
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+SUPPORTED_SUFFIXES = (".txt", ".json", ".jsonl", ".html", ".htm")
+_BINARY_SNIFF_BYTES = 8192
+_HTML_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    source: str  # "path", "path:LINE" or "path[ITEM]", for messages
+    format: str
+    title: str
+    body: str
+    url: str = ""
+    author: str = ""
+    published_at: datetime | None = None
+
+
+class ArticleFileError(Exception):
+    def __init__(self, source: str, reason: str):
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+def read_article_file(path: Path, *, max_bytes: int) -> Iterator[ArticleRecord | ArticleFileError]:
+    """Yield the records of one file, or errors naming the file and the reason."""
+    name = str(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        yield ArticleFileError(
+            name, f"unsupported file type {suffix or '(none)'!r}; expected one of " + ", ".join(SUPPORTED_SUFFIXES)
+        )
+        return
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            yield ArticleFileError(name, f"file is {size:,} bytes, over the {max_bytes:,}-byte limit")
+            return
+        data = path.read_bytes()
+    except OSError as exc:
+        yield ArticleFileError(name, f"cannot read file ({exc.strerror or exc})")
+        return
+    if b"\x00" in data[:_BINARY_SNIFF_BYTES]:
+        yield ArticleFileError(name, "binary file (contains NUL bytes), not a text article")
+        return
+    if not data.strip():
+        yield ArticleFileError(name, "file is empty")
+        return
+    try:
+        if suffix in (".html", ".htm"):
+            yield from _read_html(name, data)
+            return
+        text = _decode(name, data, "utf-8")
+        if suffix == ".txt":
+            yield _read_txt(name, text)
+        elif suffix == ".json":
+            yield from _read_json(name, text)
+        else:
+            yield from _read_jsonl(name, text)
+    except ArticleFileError as error:
+        yield error
+
+
+def iter_article_paths(paths: list[Path]) -> Iterator[Path | ArticleFileError]:
+    """Expand folders (recursively, sorted, hidden files ignored) into article files.
+
+    Files named explicitly are always yielded (an unsupported type is then an error);
+    inside folders only supported types are picked up.
+    """
+    for path in paths:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                relative = child.relative_to(path)
+                if any(part.startswith(".") for part in relative.parts):
+                    continue
+                if child.is_file() and child.suffix.lower() in SUPPORTED_SUFFIXES:
+                    yield child
+        elif path.exists():
+            yield path
+        else:
+            yield ArticleFileError(str(path), "no such file or folder")
+
+
+def _decode(source: str, data: bytes, encoding: str) -> str:
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise ArticleFileError(
+            source, f"not valid {encoding.upper()} text (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    except LookupError:
+        raise ArticleFileError(source, f"unknown character encoding {encoding!r}") from None
+    return text.removeprefix("\ufeff")
+
+
+def _read_txt(source: str, text: str) -> ArticleRecord:
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if line.strip():
+            body = "\n".join(lines[index + 1 :])
+            if not body.strip():
+                raise ArticleFileError(source, "empty body (only a title line)")
+            return ArticleRecord(source=source, format="txt", title=line.strip(), body=body)
+    raise ArticleFileError(source, "file is empty")
+
+
+def _read_json(source: str, text: str) -> Iterator[ArticleRecord | ArticleFileError]:
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        yield ArticleFileError(f"{source}:{exc.lineno}", f"malformed JSON ({exc.msg})")
+        return
+    if isinstance(payload, dict):
+        payload = payload.get("articles", payload) if "articles" in payload else [payload]
+    if not isinstance(payload, list):
+        yield ArticleFileError(source, "expected a JSON object or a list of objects")
+        return
+    if not payload:
+        yield ArticleFileError(source, "no articles in file (empty list)")
+        return
+    label = (lambda i: f"{source}[{i}]") if len(payload) > 1 else (lambda i: source)
+    for index, item in enumerate(payload):
+        yield _record_or_error(label(index), "json", item)
+
+
+def _read_jsonl(source: str, text: str) -> Iterator[ArticleRecord | ArticleFileError]:
+    seen = False
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        seen = True
+        where = f"{source}:{lineno}"
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield ArticleFileError(where, f"malformed JSON line ({exc.msg} at column {exc.colno})")
+            continue
+        yield _record_or_error(where, "jsonl", item)
+    if not seen:
+        yield ArticleFileError(source, "file is empty")
+
+
+def _record_or_error(source: str, fmt: str, item: object) -> ArticleRecord | ArticleFileError:
+    if not isinstance(item, dict):
+        return ArticleFileError(source, f"expected a JSON object, got {type(item).__name__}")
+    try:
+        title = _string_field(source, item, "title")
+        body = _string_field(source, item, "body") or _string_field(source, item, "text")
+        if not title.strip():
+            raise ArticleFileError(source, "missing 'title'")
+        if not body.strip():
+            raise ArticleFileError(source, "missing or empty 'body' (or 'text')")
+        return ArticleRecord(
+            source=source,
+            format=fmt,
+            title=title,
+            body=body,
+            url=_string_field(source, item, "url"),
+            author=_string_field(source, item, "author"),
+            published_at=parse_published_at(source, item.get("published_at")),
+        )
+    except ArticleFileError as error:
+        return error
+
+
+def _string_field(source: str, item: dict, key: str) -> str:
+    value = item.get(key)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ArticleFileError(source, f"'{key}' must be a string, got {type(value).__name__}")
+    return value
+
+
+def parse_published_at(source: str, value: object) -> datetime | None:
+    """ISO 8601 date or datetime → aware datetime (UTC when no offset is given)."""
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str):
+        raise ArticleFileError(source, f"'published_at' must be an ISO 8601 string, got {type(value).__name__}")
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ArticleFileError(source, f"'published_at' {value!r} is not an ISO 8601 date or datetime") from None
+    if isinstance(parsed, date) and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def _read_html(source: str, data: bytes) -> Iterator[ArticleRecord | ArticleFileError]:
+    # trafilatura extracts the main article text and metadata (title, author, date, url).
+    import trafilatura
+
+    match = _HTML_CHARSET.search(data[:4096])
+    html = _decode(source, data, match.group(1).decode("ascii") if match else "utf-8")
+    result = trafilatura.bare_extraction(
+        html, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
+    )
+    if result is None or not (result.text or "").strip():
+        yield ArticleFileError(source, "no article text found in HTML")
+        return
+    title = (result.title or "").strip()
+    if not title:
+        yield ArticleFileError(source, "HTML has no title (<title> or <h1>)")
+        return
+    body = result.text.strip()
+    first_line, _, rest = body.partition("\n")
+    if first_line.strip() == title and rest.strip():
+        body = rest  # the page's <h1> repeats the title
+    published = None
+    if result.date:
+        try:
+            published = parse_published_at(source, result.date)
+        except ArticleFileError:
+            published = None  # an unparseable page date is not worth rejecting the article
+    yield ArticleRecord(
+        source=source,
+        format="html",
+        title=title,
+        body=body,
+        url=result.url or "",
+        author=result.author or "",
+        published_at=published,
+    )

@@ -1,0 +1,123 @@
+"""Remove scraper boilerplate from the start and end of an article, conservatively.
+
+Rules are whole-line matches only, so prose that merely mentions "sources" is never cut.
+A tail block starts at a *marker line* ("Sources include:", "Read full article here",
+"Top Articles", "Author information", …) found in the second half of the text; the marker
+and everything after it are removed, together with the lines directly above it that are
+clearly part of the same footer (the article title repeated, a video credit).
+What was removed is returned, so callers can keep it (nothing is lost).
+
+>>> r = strip_boilerplate("Body text.\\nSources include:\\nExample.com", title="T")
+>>> r.body, r.tail, r.rules
+('Body text.', 'Sources include:\\nExample.com', ['tail-marker:sources'])
+"""
+
+import re
+from dataclasses import dataclass, field
+
+# Whole-line markers that start a footer. Name → pattern (matched case-insensitively
+# against the stripped line).
+_TAIL_MARKERS: dict[str, re.Pattern[str]] = {
+    name: re.compile(pattern, re.IGNORECASE)
+    for name, pattern in {
+        "sources": r"sources?(?: include[sd]?)?:",
+        "read-full-article": r"read (?:the )?full (?:article|story)(?: here| at .{1,80})?\.?",
+        "top-articles": r"top articles",
+        "latest-posts": r"latest posts",
+        "recommended-articles": r"recommended (?:articles|reading|for you)",
+        "related-articles": r"related (?:articles|posts|stories)",
+        "article-information": r"article information",
+        "author-information": r"author information",
+        "more-stories": r"more stories",
+        "comments": r"\d* ?comments?:?|leave a (?:comment|reply)",
+    }.items()
+}
+# Lines directly above a tail marker that belong to the same footer.
+_FOOTER_LEADS: dict[str, re.Pattern[str]] = {
+    "video-credit": re.compile(r"this video is from .{1,120} on [\w.-]+\.[a-z]{2,}\.?", re.IGNORECASE),
+    "watch-video": re.compile(r"watch the (?:full )?video (?:below|here)\b.*", re.IGNORECASE),
+}
+# Whole lines at the very start of a scraped page that are site chrome, not article.
+_HEAD_LINES = re.compile(
+    r"(?:skip to (?:main )?content|advertisement|share this (?:article|story)|"
+    r"sign up for our newsletter|listen to this article)",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class CleanedText:
+    body: str
+    head: str = ""
+    tail: str = ""
+    rules: list[str] = field(default_factory=list)
+
+
+def strip_boilerplate(text: str, *, title: str = "") -> CleanedText:
+    """Split ``text`` (already normalised, LF line endings) into body, removed head and tail."""
+    lines = text.split("\n")
+    rules: list[str] = []
+
+    head_end = 0
+    while head_end < len(lines) and (not lines[head_end].strip() or _HEAD_LINES.fullmatch(lines[head_end].strip())):
+        if lines[head_end].strip():
+            rules.append("head-line:" + lines[head_end].strip().lower())
+        head_end += 1
+
+    tail_start = len(lines)
+    half = _line_at_half(lines)
+    for index in range(max(half, head_end), len(lines)):
+        name = _marker(lines[index])
+        if name:
+            tail_start = index
+            rules.append(f"tail-marker:{name}")
+            break
+    if tail_start < len(lines):
+        tail_start = _extend_footer_upwards(lines, tail_start, head_end, title, rules)
+
+    head = "\n".join(lines[:head_end]).strip("\n")
+    body = "\n".join(lines[head_end:tail_start]).strip("\n").rstrip()
+    tail = "\n".join(lines[tail_start:]).strip("\n")
+    if not body.strip():
+        # Never strip an article down to nothing: the rules were wrong for this text.
+        return CleanedText(body=text.strip("\n"))
+    return CleanedText(body=body, head=head, tail=tail, rules=rules)
+
+
+def _marker(line: str) -> str | None:
+    stripped = line.strip()
+    for name, pattern in _TAIL_MARKERS.items():
+        if pattern.fullmatch(stripped):
+            return name
+    return None
+
+
+def _line_at_half(lines: list[str]) -> int:
+    """Index of the first line past the middle of the text (by characters)."""
+    total = sum(len(line) + 1 for line in lines)
+    seen = 0
+    for index, line in enumerate(lines):
+        seen += len(line) + 1
+        if seen * 2 >= total:
+            return index + 1
+    return len(lines)
+
+
+def _extend_footer_upwards(lines: list[str], start: int, floor: int, title: str, rules: list[str]) -> int:
+    normalized_title = " ".join(title.split()).casefold()
+    index = start
+    while index - 1 > floor:
+        previous = lines[index - 1].strip()
+        if not previous:
+            index -= 1
+            continue
+        if normalized_title and " ".join(previous.split()).casefold() == normalized_title:
+            rules.append("footer:repeated-title")
+        elif lead := next((n for n, p in _FOOTER_LEADS.items() if p.fullmatch(previous)), None):
+            rules.append(f"footer:{lead}")
+        else:
+            break
+        index -= 1
+    while index < start and not lines[index].strip():
+        index += 1
+    return index

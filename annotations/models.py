@@ -1,0 +1,219 @@
+"""Data model. Offsets (start, end) are Unicode code points of ``Document.body``.
+
+Integrity rules that the database can enforce live in ``Meta.constraints``; rules that
+need other rows (a quote must equal ``body[start:end]``) are checked in ``services.py``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Length
+
+from annotations.domain.verdicts import Verdict
+
+
+class Role(models.TextChoices):
+    REVIEWER = "reviewer", "Reviewer"
+    EDITOR = "editor", "Editor"
+    ADMIN = "admin", "Admin"
+
+
+class Project(models.Model):
+    """A fact-checking desk. Every document (and so every annotation) belongs to one."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.REVIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "project"], name="membership_unique_user_project"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.project} ({self.role})"
+
+
+class SegmentationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class Document(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="documents")
+    title = models.CharField(max_length=500)
+    body = models.TextField(help_text="Normalised text (NFC, LF, boilerplate removed). Offsets index into this.")
+    source_url = models.URLField(max_length=2000, blank=True)
+    author = models.CharField(max_length=300, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    content_sha256 = models.CharField(max_length=64, editable=False)
+    metadata = models.JSONField(default=dict, blank=True, help_text="Import details, removed boilerplate.")
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    segmentation_status = models.CharField(
+        max_length=10, choices=SegmentationStatus.choices, default=SegmentationStatus.PENDING
+    )
+    segmentation_error = models.TextField(blank=True)
+    segmentation_started_at = models.DateTimeField(null=True, blank=True)
+    segmenter_version = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "content_sha256"], name="document_unique_content_per_project"),
+            models.CheckConstraint(condition=~Q(body=""), name="document_body_not_empty"),
+            models.CheckConstraint(
+                condition=Q(segmentation_status__in=SegmentationStatus.values),
+                name="document_segmentation_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["project", "-imported_at"], name="document_project_recent")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def length(self) -> int:
+        return len(self.body)
+
+
+def _span_constraints(prefix: str) -> list[models.BaseConstraint]:
+    return [
+        models.CheckConstraint(condition=Q(start__gte=0), name=f"{prefix}_start_not_negative"),
+        models.CheckConstraint(condition=Q(start__lt=F("end")), name=f"{prefix}_start_before_end"),
+    ]
+
+
+class ClaimOrigin(models.TextChoices):
+    MACHINE = "machine", "Machine"
+    PERSON = "person", "Person"
+
+
+class ClaimState(models.TextChoices):
+    CANDIDATE = "candidate", "Candidate"
+    ACCEPTED = "accepted", "Accepted"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class Claim(models.Model):
+    """A candidate check-worthy span of a document (machine pre-segmentation or a person)."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="claims")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    text = models.TextField()
+    score = models.FloatField(null=True, blank=True, help_text="Check-worthiness, 0–1.")
+    origin = models.CharField(max_length=10, choices=ClaimOrigin.choices, default=ClaimOrigin.MACHINE)
+    state = models.CharField(max_length=10, choices=ClaimState.choices, default=ClaimState.CANDIDATE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["document", "start"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "start", "end"], name="claim_unique_span"),
+            *_span_constraints("claim"),
+            models.CheckConstraint(condition=Q(end=F("start") + Length("text")), name="claim_text_matches_span"),
+            models.CheckConstraint(
+                condition=Q(score__isnull=True) | Q(score__gte=0, score__lte=1), name="claim_score_in_unit_range"
+            ),
+            models.CheckConstraint(condition=Q(origin__in=ClaimOrigin.values), name="claim_origin_valid"),
+            models.CheckConstraint(condition=Q(state__in=ClaimState.values), name="claim_state_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class AnnotationStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    APPROVED = "approved", "Approved"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    REJECTED = "rejected", "Rejected"
+
+
+class Annotation(models.Model):
+    """A reviewer's highlighted span with a verdict, a rationale and evidence."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="annotations")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations")
+    claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.SET_NULL, related_name="annotations")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    quote = models.TextField(help_text="Exact text, body[start:end].")
+    prefix = models.CharField(max_length=64, blank=True)
+    suffix = models.CharField(max_length=64, blank=True)
+    verdict = models.CharField(max_length=20, choices=Verdict.choices(), blank=True)
+    rationale = models.TextField(blank=True)
+    status = models.CharField(max_length=20, choices=AnnotationStatus.choices, default=AnnotationStatus.DRAFT)
+    version = models.PositiveIntegerField(default=1, help_text="Optimistic lock: incremented on every write.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["document", "start", "id"]
+        constraints = [
+            *_span_constraints("annotation"),
+            models.CheckConstraint(condition=Q(end=F("start") + Length("quote")), name="annotation_quote_matches_span"),
+            models.CheckConstraint(
+                condition=Q(verdict="") | Q(verdict__in=[v.value for v in Verdict]), name="annotation_verdict_valid"
+            ),
+            models.CheckConstraint(condition=Q(status__in=AnnotationStatus.values), name="annotation_status_valid"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="annotation_version_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["updated_at", "id"], name="annotation_sync_cursor"),
+            models.Index(fields=["document", "status"], name="annotation_document_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quote[:60]} ({self.verdict or 'no verdict'})"
+
+
+class Stance(models.TextChoices):
+    SUPPORTS = "supports", "Supports"
+    REFUTES = "refutes", "Refutes"
+    CONTEXT = "context", "Context"
+
+
+class EvidenceLink(models.Model):
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="evidence")
+    url = models.URLField(max_length=2000)
+    title = models.CharField(max_length=500, blank=True)
+    quoted_passage = models.TextField(blank=True)
+    stance = models.CharField(max_length=10, choices=Stance.choices, default=Stance.CONTEXT)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["annotation", "added_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(stance__in=Stance.values), name="evidence_stance_valid"),
+            models.CheckConstraint(
+                condition=Q(url__startswith="http://") | Q(url__startswith="https://"), name="evidence_url_http"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.url

@@ -1,0 +1,69 @@
+from pathlib import Path
+
+import pytest
+
+from annotations.domain.boilerplate import strip_boilerplate
+from annotations.domain.text import normalize_text
+
+SEEDS = Path(__file__).resolve().parents[3] / "seeds"
+
+
+def _seed(name: str) -> tuple[str, str]:
+    title, _, body = normalize_text((SEEDS / name).read_text(encoding="utf-8")).partition("\n")
+    return title, body
+
+
+def test_the_evacuation_seed_ends_with_its_last_paragraph_and_keeps_the_sources_footer():
+    title, body = _seed("putin-abandons-maduro-russia-evacuates-citizens.txt")
+
+    cleaned = strip_boilerplate(body, title=title)
+
+    assert cleaned.body.endswith("or if Moscow’s evacuation signals the beginning of the end for Maduro’s rule.")
+    assert cleaned.body.startswith("- Russia has begun evacuating its citizens from Venezuela")
+    assert cleaned.tail.startswith("Watch the video below about Venezuelan President Nicolás Maduro")
+    assert cleaned.tail.endswith("Brighteon.com\nRead full article here")
+    assert "Sources include:" in cleaned.tail
+    assert cleaned.rules == ["tail-marker:sources", "footer:video-credit", "footer:watch-video"]
+    assert len(cleaned.body) + len(cleaned.tail) + 1 == len(body.rstrip())  # nothing lost
+
+
+def test_the_putin_role_seed_ends_before_the_repeated_title_and_author_block():
+    title, body = _seed("russias-role-in-venezuela-will-putin-save-maduro.txt")
+
+    cleaned = strip_boilerplate(body, title=title)
+
+    assert cleaned.body.endswith(
+        "with Russia's support contingent on the US's actions and the geopolitical calculus at play."
+    )
+    assert cleaned.tail.startswith("Russia's Role in Venezuela: Will Putin Save Maduro? (2025)\nTop Articles")
+    assert "Phone: +2614651609714" in cleaned.tail
+    assert "Top Articles" not in cleaned.body and "Author information" not in cleaned.body
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("Sources include:\nExample.com\n" + "A real paragraph. " * 20 + "End.", id="marker_in_first_half"),
+        pytest.param("Long article text. " * 10 + "\nSources include several officials who spoke to us.",
+                     id="prose_mentioning_sources"),
+        pytest.param("Long article text. " * 10 + "\nWe read the full article here and disagree.", id="prose_read"),
+    ],
+)  # fmt: skip
+def test_lines_that_are_not_whole_footer_markers_late_in_the_text_are_kept(text):
+    cleaned = strip_boilerplate(text, title="Title")
+
+    assert cleaned.body == text.strip("\n")
+    assert cleaned.tail == ""
+
+
+def test_site_chrome_lines_at_the_start_are_removed_and_kept():
+    cleaned = strip_boilerplate("Skip to content\nAdvertisement\n\nThe article starts here. " * 1, title="T")
+
+    assert cleaned.body == "The article starts here."
+    assert cleaned.head == "Skip to content\nAdvertisement"
+
+
+def test_text_that_is_only_footer_is_left_alone_rather_than_emptied():
+    text = "Advertisement\nSkip to content"
+
+    assert strip_boilerplate(text, title="T").body == text

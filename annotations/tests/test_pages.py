@@ -1,0 +1,95 @@
+import pytest
+from django.urls import reverse
+
+from annotations.tests.factories import DocumentFactory
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> and a javascript:alert(2) link'
+
+
+def test_pages_require_login(client, document):
+    for url in [reverse("project-list"), reverse("document-list", args=["politics"]),
+                reverse("document-detail", args=[document.pk])]:  # fmt: skip
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_a_reviewer_sees_their_projects_and_the_documents_with_length_status_and_claim_count(
+    client, reviewer, document
+):
+    client.force_login(reviewer)
+
+    projects = client.get(reverse("project-list"))
+    documents = client.get(reverse("document-list", args=["politics"]))
+
+    assert b"Politics desk" in projects.content and b"1 document" in projects.content
+    assert documents.status_code == 200
+    assert b"Unemployment" in documents.content
+    assert f"{len(document.body)} chars".encode() in documents.content
+    assert b"Pending" in documents.content
+
+
+def test_the_document_list_runs_a_fixed_number_of_queries(client, reviewer, project, django_assert_num_queries):
+    DocumentFactory.create_batch(5, project=project)
+    client.force_login(reviewer)
+    client.get(reverse("document-list", args=["politics"]))  # warm up session
+
+    with django_assert_num_queries(4):  # session, user, project, documents (with counts)
+        response = client.get(reverse("document-list", args=["politics"]))
+
+    assert len(response.context["documents"]) == 5
+
+
+def test_a_reviewer_reads_a_document_with_its_text_exactly_as_stored(client, reviewer, document):
+    client.force_login(reviewer)
+
+    response = client.get(reverse("document-detail", args=[document.pk]))
+
+    assert response.status_code == 200
+    assert f'<div class="body" id="document-body">{document.body}</div>' in response.content.decode()
+
+
+@pytest.mark.parametrize("url_name", ["document-list", "document-detail"])
+def test_a_user_outside_the_project_gets_404_for_its_pages(client, outsider, document, url_name):
+    client.force_login(outsider)
+    arg = "politics" if url_name == "document-list" else document.pk
+
+    response = client.get(reverse(url_name, args=[arg]))
+
+    assert response.status_code == 404
+
+
+def test_an_outsider_does_not_see_the_project_in_their_list(client, outsider, document):
+    client.force_login(outsider)
+
+    response = client.get(reverse("project-list"))
+
+    assert b"Politics desk" not in response.content
+
+
+def test_hostile_article_text_and_title_are_escaped(client, reviewer, project):
+    document = DocumentFactory(project=project, title=HOSTILE, body=HOSTILE)
+    client.force_login(reviewer)
+
+    content = client.get(reverse("document-detail", args=[document.pk])).content.decode()
+
+    assert "<script>alert" not in content
+    assert "<img src=x" not in content
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in content
+
+
+def test_pages_are_served_with_a_strict_content_security_policy(client, reviewer):
+    client.force_login(reviewer)
+
+    csp = client.get(reverse("project-list"))["Content-Security-Policy"]
+
+    assert "script-src 'self'" in csp
+    assert "object-src 'none'" in csp
+    assert "unsafe-inline" not in csp
+
+
+def test_logging_in_as_a_reviewer_lands_on_the_project_list(client, reviewer):
+    response = client.post(reverse("login"), {"username": "reviewer", "password": "pw"}, follow=True)
+
+    assert response.redirect_chain[-1][0] == reverse("project-list")
+    assert b"Politics desk" in response.content

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from annotations import views
+
+urlpatterns = [
+    path("", views.project_list, name="project-list"),
+    path("projects/<slug:slug>/", views.document_list, name="document-list"),
+    path("documents/<int:document_id>/", views.document_detail, name="document-detail"),
+]
