@@ -68,6 +68,16 @@ class DocumentAdmin(ProjectScopedAdmin):
         "segmenter_version",
     ]
     list_select_related = ["project", "imported_by"]
+    actions = ["rerun_segmentation"]
+
+    @admin.action(description="Re-run segmentation of the selected documents", permissions=["change"])
+    def rerun_segmentation(self, request: HttpRequest, queryset: QuerySet) -> None:
+        count = services.document_request_segmentation(document_ids=list(queryset.values_list("pk", flat=True)))
+        skipped = queryset.count() - count
+        message = f"Segmentation queued for {count} document(s)."
+        if skipped:
+            message += f" {skipped} skipped: segmentation is running right now."
+        self.message_user(request, message, messages.SUCCESS)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).annotate(_claim_count=Count("claims"))

@@ -1,11 +1,11 @@
 """Reads. Permission scoping and prefetching live here; views never build querysets."""
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Length
 from django.http import Http404
 
-from annotations.models import Document, Project
+from annotations.models import Claim, ClaimState, Document, Project
 
 
 def projects_for_user(user: AbstractBaseUser) -> QuerySet[Project]:
@@ -37,16 +37,29 @@ def document_for_user(user: AbstractBaseUser, document_id: int) -> Document:
     return document
 
 
-def document_list(project: Project) -> QuerySet[Document]:
+def checkworthy_q(threshold: float, prefix: str = "") -> Q:
+    """Claims worth a reviewer's look: accepted, or undecided candidates scoring at least ``threshold``."""
+    return Q(**{f"{prefix}state": ClaimState.ACCEPTED}) | Q(
+        **{f"{prefix}state": ClaimState.CANDIDATE, f"{prefix}score__gte": threshold}
+    )
+
+
+def document_list(project: Project, *, threshold: float) -> QuerySet[Document]:
     """Documents of a project for list pages: length and claim counts computed in SQL, body not loaded."""
     return (
         Document.objects.filter(project=project)
         .defer("body", "metadata")
         .annotate(
             body_length=Length("body"),
-            claim_count=Count("claims", filter=~Q(claims__state="dismissed")),
+            claim_count=Count("claims", filter=checkworthy_q(threshold, prefix="claims__")),
         )
     )
+
+
+def document_claims(document: Document, *, order: str = "score") -> QuerySet[Claim]:
+    """Candidate claims of a document, best first (``order="score"``) or in reading order."""
+    ordering = ["start", "end"] if order == "position" else [F("score").desc(nulls_last=True), "start"]
+    return document.claims.exclude(state=ClaimState.DISMISSED).order_by(*ordering)
 
 
 def health_summary() -> dict:

@@ -1,11 +1,35 @@
 """Celery tasks: thin adapters that take ids and call services or selectors."""
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
-from annotations import selectors
+from annotations import selectors, services
 
 
 @shared_task(name="annotations.health_check")
 def health_check() -> dict:
     """Report what the worker sees (database vendor and name, document count); used by ops and tests."""
     return selectors.health_summary()
+
+
+@shared_task(
+    name="annotations.segment_document",
+    acks_late=True,  # a worker that dies mid-run leaves the message to be redelivered
+    reject_on_worker_lost=True,
+    soft_time_limit=90,  # raises SoftTimeLimitExceeded inside the service: the document is marked failed
+    time_limit=120,  # hard kill; the document then looks stale and is reclaimed (SEGMENTATION_STALE_AFTER)
+    autoretry_for=(OperationalError, InterfaceError),  # transient database errors only
+    retry_backoff=True,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=5,
+)
+def segment_document(document_id: int) -> dict:
+    outcome = services.document_segment(document_id=document_id)
+    return {"status": outcome.status, "created": outcome.created, "removed": outcome.removed}
+
+
+@shared_task(name="annotations.sweep_segmentation")
+def sweep_segmentation() -> int:
+    """Periodic (beat): enqueue documents left pending, e.g. when the broker was down at import."""
+    return services.segmentation_sweep()

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from annotations import selectors
+from annotations.domain.checkworthiness import load_default as load_checkworthiness
 
 
 @login_required
@@ -16,11 +17,15 @@ def project_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def document_list(request: HttpRequest, slug: str) -> HttpResponse:
     project = selectors.project_for_user(request.user, slug)
-    documents = selectors.document_list(project)
+    documents = selectors.document_list(project, threshold=load_checkworthiness().threshold)
     return render(request, "annotations/document_list.html", {"project": project, "documents": documents})
 
 
 @login_required
 def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
     document = selectors.document_for_user(request.user, document_id)
-    return render(request, "annotations/document_detail.html", {"document": document})
+    order = "position" if request.GET.get("order") == "position" else "score"
+    claims = selectors.document_claims(document, order=order)
+    threshold = load_checkworthiness().threshold
+    context = {"document": document, "claims": claims, "order": order, "threshold": threshold}
+    return render(request, "annotations/document_detail.html", context)

@@ -136,6 +136,16 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "inter
 CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# A worker that dies mid-task leaves its message unacknowledged (redelivered) and the document
+# "running"; after this many seconds another run may reclaim it. Must exceed the task's hard limit.
+SEGMENTATION_STALE_AFTER = env_int("SEGMENTATION_STALE_AFTER", 300, minimum=60)
+SEGMENTATION_SWEEP_INTERVAL = env_int("SEGMENTATION_SWEEP_INTERVAL", 300, minimum=10)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-segmentation": {
+        "task": "annotations.sweep_segmentation",
+        "schedule": float(SEGMENTATION_SWEEP_INTERVAL),
+    },
+}
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 if LOG_LEVEL not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:

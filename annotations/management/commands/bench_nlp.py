@@ -1,0 +1,73 @@
+import json
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+DATA = Path(settings.BASE_DIR).parent / "shared" / "data"
+DEFAULTS = {
+    "segmentation": [DATA / "sbd_golden_rules" / "english_golden_rules.jsonl", DATA / "debates_ct20_task5" / "v2.zip"],
+    "checkworthiness": [DATA / "checkworthiness_ct24_en" / "CT24_checkworthy_english_dev-test.tsv"],
+    "ranking": [DATA / "debates_ct20_task5" / "v2.zip"],
+}
+
+
+class Command(BaseCommand):
+    help = (
+        "Measure the NLP components on labelled data. segmentation: a golden-rules .jsonl and/or CT20 T5 "
+        "transcripts (zip or folder of .tsv); checkworthiness: CT24 .tsv files; ranking: CT20 T5 transcripts."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("task", choices=sorted(DEFAULTS))
+        parser.add_argument(
+            "--data", type=Path, action="append", help="Data file or folder (repeatable). Default: ../shared/data/…"
+        )
+        parser.add_argument("--split", default="training", help="Transcript split inside a zip (default training).")
+        parser.add_argument("--json", action="store_true", help="Print one JSON object instead of text.")
+
+    def handle(self, *args, task: str, **options):
+        paths = options["data"] or DEFAULTS[task]
+        for path in paths:
+            if not path.exists():
+                raise CommandError(f"{path}: no such file or folder (pass --data PATH)")
+        results = {str(path): getattr(self, f"_{task}")(path, options["split"]) for path in paths}
+        if options["json"]:
+            self.stdout.write(json.dumps({"task": task, "results": results}, indent=2))
+            return
+        for path, metrics in results.items():
+            self.stdout.write(f"{task} · {path}")
+            for key, value in metrics.items():
+                shown = f"{value:.4f}" if isinstance(value, float) else value
+                self.stdout.write(f"  {key:<22} {shown}")
+
+    def _segmentation(self, path: Path, split: str) -> dict:
+        from annotations.domain import eval_segmentation
+        from annotations.domain.segmentation import SEGMENTER_VERSION, segment
+
+        if path.suffix == ".jsonl":
+            result = eval_segmentation.golden_rules_score(eval_segmentation.load_golden_rules(path), segment)
+        else:
+            result = eval_segmentation.boundary_f1(eval_segmentation.load_transcripts(path, split=split), segment)
+        return {"segmenter": SEGMENTER_VERSION, **result}
+
+    def _checkworthiness(self, path: Path, split: str) -> dict:
+        from annotations.domain import eval_checkworthiness
+        from annotations.domain.checkworthiness import load_default
+
+        model = load_default()
+        files = sorted(path.glob("*.tsv")) if path.is_dir() else [path]
+        report = {"model": model.version, "threshold": model.threshold}
+        for file in files:
+            texts, labels = eval_checkworthiness.load_ct24(file)
+            for key, value in eval_checkworthiness.f1_report(model.score(texts), labels, model.threshold).items():
+                report[f"{file.stem}.{key}" if len(files) > 1 else key] = value
+        return report
+
+    def _ranking(self, path: Path, split: str) -> dict:
+        from annotations.domain import eval_checkworthiness
+        from annotations.domain.checkworthiness import load_default
+
+        model = load_default()
+        transcripts = eval_checkworthiness.load_ranking_transcripts(path, split=split)
+        return {"model": model.version, **eval_checkworthiness.mean_average_precision(transcripts, model.score)}

@@ -1,0 +1,85 @@
+import hashlib
+import json
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from annotations.domain import checkworthiness, eval_checkworthiness
+
+DATA = Path(settings.BASE_DIR).parent / "shared" / "data"
+
+
+class Command(BaseCommand):
+    help = (
+        "Train the check-worthiness model on CT24 English train (only), evaluate it on dev and dev-test "
+        "(and, if given, MAP over CT20 Task 5 transcripts) and write the artifact."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--data",
+            type=Path,
+            default=DATA / "checkworthiness_ct24_en",
+            help="Folder with CT24_checkworthy_english_{train,dev,dev-test}.tsv (default ../shared/data/…).",
+        )
+        parser.add_argument(
+            "--out", type=Path, default=checkworthiness.MODEL_DIR, help="Artifact folder (default: the committed one)."
+        )
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument(
+            "--ranking",
+            type=Path,
+            default=DATA / "debates_ct20_task5" / "v2.zip",
+            help="CT20 Task 5 transcripts (zip or folder) for MAP; skipped if missing.",
+        )
+        parser.add_argument("--ranking-split", default="training")
+
+    def handle(self, *args, **options):
+        data: Path = options["data"]
+        train_file = data / checkworthiness.CT24_FILES["train"]
+        if not train_file.exists():
+            raise CommandError(f"{train_file}: no such file (pass --data DIR)")
+
+        started = time.perf_counter()
+        model, report = checkworthiness.train_ct24(data, seed=options["seed"])
+        train_seconds = time.perf_counter() - started
+
+        ranking: Path = options["ranking"]
+        if ranking.exists():
+            transcripts = eval_checkworthiness.load_ranking_transcripts(ranking, split=options["ranking_split"])
+            report[f"ct20_t5_{options['ranking_split']}"] = eval_checkworthiness.mean_average_precision(
+                transcripts, model.score
+            )
+
+        out: Path = options["out"]
+        files = checkworthiness.save(model, out)
+        metrics = out / "metrics.json"
+        metrics.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        files.append(metrics)
+
+        features = ", ".join(f"{name} {count}" for name, count in report["features"].items())
+        self.stdout.write(f"model {model.version}  seed {options['seed']}  trained in {train_seconds:.1f} s")
+        self.stdout.write(f"train: {report['train']['n']} sentences ({report['train']['positives']} Yes); {features}")
+        self.stdout.write(f"threshold {model.threshold} (fixed; class-balanced training)")
+        for split in ("dev", "dev-test"):
+            if split in report:
+                r = report[split]
+                self.stdout.write(
+                    f"{split:<9} P={r['precision']:.4f} R={r['recall']:.4f} F1={r['f1']:.4f} "
+                    f"(tp {r['tp']}, fp {r['fp']}, fn {r['fn']}, n {r['n']})"
+                )
+        for key, value in report.items():
+            if key.startswith("ct20_t5_"):
+                self.stdout.write(
+                    f"{key} MAP={value['map']:.4f} over {value['transcripts_used']} transcripts "
+                    f"({value['lines']} lines, {value['positives']} positive)"
+                )
+        total = 0
+        for path in files:
+            size = path.stat().st_size
+            total += size
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            self.stdout.write(f"  {path}  {size / 1e6:.3f} MB  sha256 {digest}")
+        self.stdout.write(self.style.SUCCESS(f"artifact {out}: {total / 1e6:.3f} MB"))
