@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from annotations.domain.boilerplate import strip_boilerplate
@@ -18,14 +18,17 @@ from annotations.domain.text import content_sha256, normalize_line, normalize_te
 from annotations.domain.verdicts import Verdict
 from annotations.models import (
     Annotation,
+    AnnotationStatus,
     Claim,
     ClaimOrigin,
     ClaimState,
     Document,
+    EvidenceLink,
     Membership,
     Project,
     Role,
     SegmentationStatus,
+    Stance,
 )
 
 logger = logging.getLogger(__name__)
@@ -35,8 +38,20 @@ AUTHOR_MAX = Document._meta.get_field("author").max_length
 _validate_url = URLValidator(schemes=["http", "https"])
 
 
-class DocumentRejected(ValueError):
-    """The input cannot become a document; the message says why (safe to show users)."""
+class Rejected(ValueError):
+    """Bad input; the message says why and is safe to show users (HTTP 400)."""
+
+
+class Conflict(Exception):
+    """The object changed since the caller read it (HTTP 409); ``current`` is what is stored now."""
+
+    def __init__(self, message: str, current: object = None):
+        super().__init__(message)
+        self.current = current
+
+
+class DocumentRejected(Rejected):
+    """The input cannot become a document."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +126,37 @@ def document_import(
 
 
 @transaction.atomic
+def document_update(
+    *,
+    document: Document,
+    title: str | None = None,
+    source_url: str | None = None,
+    author: str | None = None,
+    published_at: datetime | None = ...,  # type: ignore[assignment]
+) -> Document:
+    """Change a document's metadata. Its text is fixed once imported (annotation offsets index into it)."""
+    if title is not None:
+        title = normalize_line(title)
+        if not title:
+            raise DocumentRejected("title is empty")
+        document.title = title[:TITLE_MAX]
+    if source_url is not None:
+        source_url = source_url.strip()
+        if source_url:
+            try:
+                _validate_url(source_url)
+            except ValidationError:
+                raise DocumentRejected(f"source URL {source_url[:200]!r} is not a valid http(s) URL") from None
+        document.source_url = source_url
+    if author is not None:
+        document.author = normalize_line(author)[:AUTHOR_MAX]
+    if published_at is not ...:
+        document.published_at = published_at
+    document.save()
+    return document
+
+
+@transaction.atomic
 def project_create(*, name: str, slug: str) -> Project:
     project, _ = Project.objects.get_or_create(slug=slug, defaults={"name": name})
     return project
@@ -124,8 +170,8 @@ def membership_set(*, project: Project, user: AbstractBaseUser, role: str = Role
     return membership
 
 
-class AnnotationRejected(ValueError):
-    """The annotation does not fit its document; the message says why (HTTP 400 material)."""
+class AnnotationRejected(Rejected):
+    """The annotation does not fit its document."""
 
 
 @transaction.atomic
@@ -139,8 +185,10 @@ def annotation_create(
     verdict: str = "",
     rationale: str = "",
     claim: Claim | None = None,
+    evidence: list[dict] | None = None,
 ) -> Annotation:
-    """Highlight ``document.body[start:end]``. The quote must equal that text exactly (code points)."""
+    """Highlight ``document.body[start:end]``. The quote must equal that text exactly (code points).
+    Linking a candidate claim marks it accepted."""
     try:
         validate_span(document.body, start, end, quote)
     except SpanError as exc:
@@ -150,7 +198,7 @@ def annotation_create(
     if claim is not None and claim.document_id != document.pk:
         raise AnnotationRejected("the claim belongs to another document")
     selector = quote_selector(document.body, start, end)
-    return Annotation.objects.create(
+    annotation = Annotation.objects.create(
         document=document,
         author=author,
         claim=claim,
@@ -162,6 +210,167 @@ def annotation_create(
         verdict=verdict,
         rationale=rationale,
     )
+    for item in evidence or []:
+        evidence_add(annotation=annotation, user=author, **item)
+    if claim is not None and claim.state != ClaimState.ACCEPTED:
+        Claim.objects.filter(pk=claim.pk).update(state=ClaimState.ACCEPTED, updated_at=timezone.now())
+    return annotation
+
+
+EDITABLE_STATUSES = {AnnotationStatus.DRAFT, AnnotationStatus.CHANGES_REQUESTED, AnnotationStatus.SUBMITTED}
+
+
+def _lock_for_author(*, annotation_id: int, user: AbstractBaseUser, version: int | None) -> Annotation:
+    """Row-lock the annotation and check the caller may change it at ``version``."""
+    annotation = Annotation.objects.select_for_update().select_related("document").get(pk=annotation_id)
+    if annotation.author_id != user.pk:
+        raise PermissionDenied("only the author can change this annotation")
+    if version is not None and annotation.version != version:
+        raise Conflict(
+            f"this annotation was changed by someone else (you have version {version}, "
+            f"the current version is {annotation.version}); reload it before saving",
+            current=annotation,
+        )
+    if annotation.status not in EDITABLE_STATUSES:
+        raise Conflict(f"a {annotation.get_status_display().lower()} annotation is locked", current=annotation)
+    return annotation
+
+
+@transaction.atomic
+def annotation_update(
+    *,
+    annotation_id: int,
+    user: AbstractBaseUser,
+    version: int,
+    verdict: str | None = None,
+    rationale: str | None = None,
+    span: tuple[int, int, str] | None = None,
+) -> Annotation:
+    """Change the author's own annotation if nobody changed it since ``version`` (optimistic lock)."""
+    annotation = _lock_for_author(annotation_id=annotation_id, user=user, version=version)
+    if verdict is not None:
+        if verdict and verdict not in Verdict:
+            raise AnnotationRejected(f"unknown verdict {verdict!r}; expected one of {', '.join(Verdict)}")
+        annotation.verdict = verdict
+    if rationale is not None:
+        annotation.rationale = rationale
+    if span is not None:
+        start, end, exact = span
+        try:
+            validate_span(annotation.document.body, start, end, exact)
+        except SpanError as exc:
+            raise AnnotationRejected(str(exc)) from None
+        selector = quote_selector(annotation.document.body, start, end)
+        annotation.start, annotation.end = start, end
+        annotation.quote, annotation.prefix, annotation.suffix = selector.exact, selector.prefix, selector.suffix
+    annotation.version += 1
+    annotation.save()
+    return annotation
+
+
+@transaction.atomic
+def annotation_delete(*, annotation_id: int, user: AbstractBaseUser, version: int | None) -> None:
+    annotation = _lock_for_author(annotation_id=annotation_id, user=user, version=version)
+    annotation.delete()
+
+
+@transaction.atomic
+def annotation_submit(*, annotation_id: int, user: AbstractBaseUser, version: int | None = None) -> Annotation:
+    """Send the author's draft (or an annotation sent back for changes) to the review queue."""
+    annotation = _lock_for_author(annotation_id=annotation_id, user=user, version=version)
+    if annotation.status == AnnotationStatus.SUBMITTED:
+        return annotation
+    if not annotation.verdict:
+        raise AnnotationRejected("give the annotation a verdict before submitting it for review")
+    annotation.status = AnnotationStatus.SUBMITTED
+    annotation.version += 1
+    annotation.save()
+    return annotation
+
+
+@transaction.atomic
+def annotations_submit_drafts(*, document: Document, user: AbstractBaseUser) -> int:
+    """Submit all of the user's drafts with a verdict in ``document``; returns how many."""
+    drafts = Annotation.objects.filter(
+        document=document, author=user, status__in=[AnnotationStatus.DRAFT, AnnotationStatus.CHANGES_REQUESTED]
+    ).exclude(verdict="")
+    return drafts.update(status=AnnotationStatus.SUBMITTED, version=F("version") + 1, updated_at=timezone.now())
+
+
+def _touch(annotation_id: int) -> None:
+    """Evidence changes make the annotation show up in incremental syncs."""
+    Annotation.objects.filter(pk=annotation_id).update(updated_at=timezone.now())
+
+
+@transaction.atomic
+def evidence_add(
+    *,
+    annotation: Annotation,
+    user: AbstractBaseUser,
+    url: str,
+    title: str = "",
+    quoted_passage: str = "",
+    stance: str = Stance.CONTEXT,
+) -> EvidenceLink:
+    if annotation.author_id != user.pk:
+        raise PermissionDenied("only the author can add evidence to this annotation")
+    url = (url or "").strip()
+    try:
+        _validate_url(url)
+    except ValidationError:
+        raise Rejected(f"evidence URL {url[:200]!r} is not a valid http(s) URL") from None
+    if stance not in Stance.values:
+        raise Rejected(f"unknown stance {stance!r}; expected one of {', '.join(Stance.values)}")
+    link = EvidenceLink.objects.create(
+        annotation=annotation, url=url, title=normalize_line(title)[:500], quoted_passage=quoted_passage,
+        stance=stance, added_by=user,
+    )  # fmt: skip
+    _touch(annotation.pk)
+    return link
+
+
+@transaction.atomic
+def evidence_update(*, evidence_id: int, user: AbstractBaseUser, **changes: str) -> EvidenceLink:
+    link = EvidenceLink.objects.select_for_update().select_related("annotation").get(pk=evidence_id)
+    if link.annotation.author_id != user.pk:
+        raise PermissionDenied("only the author of the annotation can change its evidence")
+    if "url" in changes:
+        try:
+            _validate_url(changes["url"].strip())
+        except ValidationError:
+            raise Rejected(f"evidence URL {changes['url'][:200]!r} is not a valid http(s) URL") from None
+        link.url = changes["url"].strip()
+    if "stance" in changes:
+        if changes["stance"] not in Stance.values:
+            raise Rejected(f"unknown stance {changes['stance']!r}; expected one of {', '.join(Stance.values)}")
+        link.stance = changes["stance"]
+    if "title" in changes:
+        link.title = normalize_line(changes["title"])[:500]
+    if "quoted_passage" in changes:
+        link.quoted_passage = changes["quoted_passage"]
+    link.save()
+    _touch(link.annotation_id)
+    return link
+
+
+@transaction.atomic
+def evidence_delete(*, evidence_id: int, user: AbstractBaseUser) -> None:
+    link = EvidenceLink.objects.select_related("annotation").get(pk=evidence_id)
+    if link.annotation.author_id != user.pk:
+        raise PermissionDenied("only the author of the annotation can remove its evidence")
+    link.delete()
+    _touch(link.annotation_id)
+
+
+@transaction.atomic
+def claim_set_state(*, claim_id: int, state: str) -> Claim:
+    """Accept or dismiss a candidate claim (any project member may)."""
+    if state not in ClaimState.values:
+        raise Rejected(f"unknown claim state {state!r}")
+    claim = Claim.objects.select_for_update().get(pk=claim_id)
+    claim.state = state
+    claim.save(update_fields=["state", "updated_at"])
+    return claim
 
 
 # ---- segmentation ---------------------------------------------------------------------------

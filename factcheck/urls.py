@@ -7,5 +7,6 @@ admin.site.site_title = "factcheck admin"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("api/", include("annotations.api.urls")),
     path("", include("annotations.urls")),
 ]

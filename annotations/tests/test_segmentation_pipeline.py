@@ -80,9 +80,9 @@ def test_a_rerun_keeps_claims_people_made_accepted_dismissed_or_annotated(docume
     person = Claim.objects.create(document=document, start=4, end=16, text="unemployment", origin=ClaimOrigin.PERSON)
     Claim.objects.filter(pk=machine[0].pk).update(state=ClaimState.DISMISSED)
     document.refresh_from_db()
+    machine = machine + [Claim.objects.create(document=document, start=0, end=3, text="The", score=0.1)]
     annotated = services.annotation_create(
-        document=document, author=reviewer, start=machine[0].start, end=machine[0].end, quote=machine[0].text,
-        claim=machine[0],
+        document=document, author=reviewer, start=0, end=3, quote="The", claim=machine[-1]
     )  # fmt: skip
 
     services.document_request_segmentation(document_ids=[document.pk], enqueue=False)
@@ -91,7 +91,8 @@ def test_a_rerun_keeps_claims_people_made_accepted_dismissed_or_annotated(docume
     assert Claim.objects.get(pk=person.pk).origin == ClaimOrigin.PERSON
     assert Claim.objects.get(pk=machine[0].pk).state == ClaimState.DISMISSED
     annotated.refresh_from_db()
-    assert annotated.claim_id == machine[0].pk
+    assert annotated.claim_id == machine[-1].pk
+    assert Claim.objects.get(pk=machine[-1].pk).state == ClaimState.ACCEPTED
 
 
 def test_a_document_another_worker_is_segmenting_is_left_alone(document):

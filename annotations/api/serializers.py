@@ -1,0 +1,149 @@
+"""Input validation and output shapes. Offsets in/out may be UTF-16 (``?unit=utf16``); the views convert."""
+
+from rest_framework import serializers
+
+from annotations.domain.verdicts import Verdict
+from annotations.models import AnnotationStatus, ClaimState, SegmentationStatus, Stance
+
+# Text fields keep their whitespace: a quote that starts or ends with a space must still match the body.
+Text = serializers.CharField
+
+
+class UserOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+
+
+class ProjectOut(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    role = serializers.CharField()
+
+
+class DocumentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    title = serializers.CharField()
+    body = serializers.CharField()
+    length = serializers.IntegerField()
+    source_url = serializers.CharField()
+    author = serializers.CharField()
+    published_at = serializers.DateTimeField(allow_null=True)
+    segmentation_status = serializers.ChoiceField(choices=SegmentationStatus.choices)
+    segmenter_version = serializers.CharField()
+    imported_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class DocumentSummaryOut(DocumentOut):
+    body = None
+    length = serializers.IntegerField(source="body_length")
+
+
+class DocumentCreateIn(serializers.Serializer):
+    project = serializers.SlugField()
+    title = serializers.CharField(max_length=2000)
+    body = Text(trim_whitespace=False, max_length=10_000_000)
+    source_url = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    author = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    published_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class DocumentUpdateIn(serializers.Serializer):
+    title = serializers.CharField(required=False, max_length=2000)
+    source_url = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    author = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    published_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class ClaimOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    document = serializers.IntegerField(source="document_id")
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    text = serializers.CharField()
+    score = serializers.FloatField(allow_null=True)
+    origin = serializers.CharField()
+    state = serializers.ChoiceField(choices=ClaimState.choices)
+    checkworthy = serializers.BooleanField()
+
+
+class EvidenceIn(serializers.Serializer):
+    url = serializers.CharField(max_length=2000)
+    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    quoted_passage = Text(required=False, allow_blank=True, default="", trim_whitespace=False, max_length=20_000)
+    stance = serializers.ChoiceField(choices=Stance.choices, required=False, default=Stance.CONTEXT)
+
+
+class EvidenceUpdateIn(serializers.Serializer):
+    url = serializers.CharField(required=False, max_length=2000)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    quoted_passage = Text(required=False, allow_blank=True, trim_whitespace=False, max_length=20_000)
+    stance = serializers.ChoiceField(choices=Stance.choices, required=False)
+
+
+class EvidenceOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+    title = serializers.CharField()
+    quoted_passage = serializers.CharField()
+    stance = serializers.CharField()
+    added_by = UserOut()
+    added_at = serializers.DateTimeField()
+
+
+class QuoteOut(serializers.Serializer):
+    exact = serializers.CharField()
+    prefix = serializers.CharField()
+    suffix = serializers.CharField()
+
+
+class AnnotationOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    document = serializers.IntegerField(source="document_id")
+    author = UserOut()
+    claim = serializers.IntegerField(source="claim_id", allow_null=True)
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    quote = QuoteOut()
+    verdict = serializers.CharField()
+    verdict_label = serializers.CharField()
+    rationale = serializers.CharField()
+    status = serializers.ChoiceField(choices=AnnotationStatus.choices)
+    version = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    can_edit = serializers.BooleanField()
+    evidence = EvidenceOut(many=True)
+
+
+class AnnotationCreateIn(serializers.Serializer):
+    document = serializers.IntegerField()
+    start = serializers.IntegerField(min_value=0)
+    end = serializers.IntegerField(min_value=0)
+    exact = Text(trim_whitespace=False, max_length=100_000)
+    prefix = Text(required=False, allow_blank=True, trim_whitespace=False, max_length=1000)
+    suffix = Text(required=False, allow_blank=True, trim_whitespace=False, max_length=1000)
+    verdict = serializers.ChoiceField(choices=[*Verdict.choices(), ("", "No verdict yet")], required=False, default="")
+    rationale = Text(required=False, allow_blank=True, default="", trim_whitespace=False, max_length=50_000)
+    claim = serializers.IntegerField(required=False, allow_null=True, default=None)
+    evidence = EvidenceIn(many=True, required=False, default=list)
+
+
+class AnnotationUpdateIn(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1)
+    verdict = serializers.ChoiceField(choices=[*Verdict.choices(), ("", "No verdict yet")], required=False)
+    rationale = Text(required=False, allow_blank=True, trim_whitespace=False, max_length=50_000)
+    start = serializers.IntegerField(required=False, min_value=0)
+    end = serializers.IntegerField(required=False, min_value=0)
+    exact = Text(required=False, trim_whitespace=False, max_length=100_000)
+
+    def validate(self, data):
+        span = [key for key in ("start", "end", "exact") if key in data]
+        if span and len(span) != 3:
+            raise serializers.ValidationError("to move an annotation send start, end and exact together")
+        return data
+
+
+class VersionIn(serializers.Serializer):
+    version = serializers.IntegerField(min_value=1, required=False)

@@ -1,0 +1,40 @@
+from django.conf import settings
+from django.urls import path
+from django.utils.csp import CSP
+from django.views.decorators.csp import csp_override
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+
+from annotations.api import views
+from annotations.api.exports import ProjectExportView, ProjectImportVerdictsView
+
+urlpatterns = [
+    path("v1/projects/", views.ProjectListApi.as_view(), name="api-projects"),
+    path("v1/projects/<slug:slug>/", views.ProjectDetailApi.as_view(), name="api-project"),
+    path("v1/projects/<slug:slug>/export", ProjectExportView.as_view(), name="api-project-export"),
+    path(
+        "v1/projects/<slug:slug>/import-verdicts",
+        ProjectImportVerdictsView.as_view(),
+        name="api-project-import-verdicts",
+    ),
+    path("v1/documents/", views.DocumentListApi.as_view(), name="api-documents"),
+    path("v1/documents/<int:pk>/", views.DocumentDetailApi.as_view(), name="api-document"),
+    path("v1/documents/<int:pk>/claims/", views.DocumentClaimsApi.as_view(), name="api-document-claims"),
+    path("v1/documents/<int:pk>/submit-drafts", views.DocumentSubmitDraftsApi.as_view(), name="api-document-submit"),
+    path("v1/claims/<int:pk>/accept", views.ClaimStateApi.as_view(state="accepted"), name="api-claim-accept"),
+    path("v1/claims/<int:pk>/dismiss", views.ClaimStateApi.as_view(state="dismissed"), name="api-claim-dismiss"),
+    path("v1/annotations/", views.AnnotationListApi.as_view(), name="api-annotations"),
+    path("v1/annotations/<int:pk>/", views.AnnotationDetailApi.as_view(), name="api-annotation"),
+    path("v1/annotations/<int:pk>/submit", views.AnnotationSubmitApi.as_view(), name="api-annotation-submit"),
+    path("v1/annotations/<int:pk>/evidence/", views.AnnotationEvidenceApi.as_view(), name="api-annotation-evidence"),
+    path("v1/evidence/<int:pk>/", views.EvidenceDetailApi.as_view(), name="api-evidence"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Redoc injects <style> elements at run time, so its page alone allows inline styles (scripts stay strict).
+    path(
+        "redoc/",
+        csp_override(
+            {**settings.SECURE_CSP, "style-src": [CSP.SELF, CSP.UNSAFE_INLINE], "worker-src": [CSP.SELF, "blob:"]}
+        )(SpectacularRedocView.as_view(url_name="api-schema")),
+        name="api-redoc",
+    ),
+]
