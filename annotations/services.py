@@ -495,3 +495,23 @@ def document_segment(*, document_id: int) -> SegmentOutcome:
         logger.exception("segmentation of document %s failed", document_id)
         return SegmentOutcome(status="failed")
     return SegmentOutcome(status="done", created=len(created), removed=removed)
+
+
+# ---- API tokens ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def token_rotate(*, user: AbstractBaseUser) -> str:
+    """Create the user's API token, replacing any previous one (which stops working at once)."""
+    from rest_framework.authtoken.models import Token
+
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user).key
+
+
+@transaction.atomic
+def token_revoke(*, user: AbstractBaseUser) -> bool:
+    from rest_framework.authtoken.models import Token
+
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return bool(deleted)

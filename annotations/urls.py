@@ -1,9 +1,10 @@
 from django.urls import path
 
-from annotations import views
+from annotations import views, views_account
 
 urlpatterns = [
     path("", views.project_list, name="project-list"),
     path("projects/<slug:slug>/", views.document_list, name="document-list"),
     path("documents/<int:document_id>/", views.document_detail, name="document-detail"),
+    path("account/token/", views_account.api_token, name="api-token"),
 ]

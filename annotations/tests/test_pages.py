@@ -93,3 +93,20 @@ def test_logging_in_as_a_reviewer_lands_on_the_project_list(client, reviewer):
 
     assert response.redirect_chain[-1][0] == reverse("project-list")
     assert b"Politics desk" in response.content
+
+
+def test_a_user_creates_replaces_and_revokes_their_api_token(client, reviewer):
+    from rest_framework.authtoken.models import Token
+
+    client.force_login(reviewer)
+
+    created = client.post(reverse("api-token"), {"action": "create"}, follow=True)
+    first = Token.objects.get(user=reviewer).key
+    client.post(reverse("api-token"), {"action": "create"})
+    second = Token.objects.get(user=reviewer).key
+    revoked = client.post(reverse("api-token"), {"action": "revoke"}, follow=True)
+
+    assert first in created.content.decode()
+    assert first != second
+    assert not Token.objects.filter(user=reviewer).exists()
+    assert b"Token revoked." in revoked.content

@@ -80,7 +80,7 @@ def test_a_rerun_keeps_claims_people_made_accepted_dismissed_or_annotated(docume
     person = Claim.objects.create(document=document, start=4, end=16, text="unemployment", origin=ClaimOrigin.PERSON)
     Claim.objects.filter(pk=machine[0].pk).update(state=ClaimState.DISMISSED)
     document.refresh_from_db()
-    machine = machine + [Claim.objects.create(document=document, start=0, end=3, text="The", score=0.1)]
+    machine = [*machine, Claim.objects.create(document=document, start=0, end=3, text="The", score=0.1)]
     annotated = services.annotation_create(
         document=document, author=reviewer, start=0, end=3, quote="The", claim=machine[-1]
     )  # fmt: skip
