@@ -151,6 +151,8 @@ class AnnotationStatus(models.TextChoices):
     APPROVED = "approved", "Approved"
     CHANGES_REQUESTED = "changes_requested", "Changes requested"
     REJECTED = "rejected", "Rejected"
+    PUBLISHED = "published", "Published"
+    RETRACTED = "retracted", "Retracted"
 
 
 class Annotation(models.Model):
@@ -217,3 +219,72 @@ class EvidenceLink(models.Model):
 
     def __str__(self) -> str:
         return self.title or self.url
+
+
+class AuditEvent(models.Model):
+    """Append-only history of annotations and their evidence, written by the services (never edited).
+
+    ``annotation_id`` is a plain integer, not a foreign key, so the history outlives a deleted annotation.
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Created"
+        UPDATE = "update", "Updated"
+        DELETE = "delete", "Deleted"
+        TRANSITION = "transition", "Status changed"
+
+    class ObjectType(models.TextChoices):
+        ANNOTATION = "annotation", "Annotation"
+        EVIDENCE = "evidence", "Evidence"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="audit_events")
+    document_id = models.BigIntegerField(db_index=True)
+    annotation_id = models.BigIntegerField(db_index=True)
+    object_type = models.CharField(max_length=12, choices=ObjectType.choices, default=ObjectType.ANNOTATION)
+    object_id = models.BigIntegerField()
+    action = models.CharField(max_length=12, choices=Action.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(db_index=True)
+    changes = models.JSONField(default=dict, blank=True, help_text='{"field": [from, to]}')
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["project", "at", "id"], name="audit_project_feed")]
+        constraints = [
+            models.CheckConstraint(condition=Q(action__in=["create", "update", "delete", "transition"]),
+                                   name="audit_action_valid"),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        when = f"{self.at:%Y-%m-%d %H:%M}"
+        return f"{self.get_action_display()} {self.object_type} #{self.object_id} by {self.actor} at {when}"
+
+
+class ReviewAssignment(models.Model):
+    """An editor asks a reviewer to work on a document ("my queue")."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="assignments")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    assigned_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-assigned_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "reviewer"], name="assignment_unique_document_reviewer")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} → {self.reviewer}"
+
+
+class ReviewItem(Annotation):
+    """The editors' review queue in the admin: annotations seen through review eyes."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "review queue item"
+        verbose_name_plural = "review queue"

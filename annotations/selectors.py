@@ -103,3 +103,107 @@ def evidence_for_user(user: AbstractBaseUser) -> QuerySet[EvidenceLink]:
 
 def memberships_for_user(user: AbstractBaseUser) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("project").order_by("project__name")
+
+
+# ---- review & agreement ------------------------------------------------------------------------------
+
+JUDGED_STATUSES = ("submitted", "approved", "changes_requested", "published")
+
+
+def _judged(document_ids) -> list[Annotation]:
+    return list(
+        Annotation.objects.filter(document_id__in=document_ids, status__in=JUDGED_STATUSES)
+        .exclude(verdict="")
+        .only("id", "document_id", "author_id", "claim_id", "start", "end", "verdict")
+    )
+
+
+def units_of(annotations: list[Annotation]) -> dict[int, tuple]:
+    """Which annotations judge the same thing: the same Claim, or spans overlapping ≥ 50 %."""
+    from annotations.domain.agreement import group_spans
+
+    units: dict[int, tuple] = {}
+    loose: dict[int, list[tuple[int, int, int]]] = {}
+    for a in annotations:
+        if a.claim_id:
+            units[a.pk] = ("claim", a.claim_id)
+        else:
+            loose.setdefault(a.document_id, []).append((a.pk, a.start, a.end))
+    for document_id, spans in loose.items():
+        for pk, unit in group_spans(spans).items():
+            units[pk] = ("span", document_id, unit)
+    return units
+
+
+def review_context(annotations: list[Annotation]) -> dict[int, dict]:
+    """For each annotation: how many independent verdicts judge the same unit, and whether they disagree.
+    Two queries whatever the number of annotations (used by the review queue page)."""
+    from annotations.domain.agreement import is_disagreement
+
+    judged = _judged({a.document_id for a in annotations})
+    by_id = {a.pk: a for a in judged}
+    for a in annotations:  # the annotations asked about count even if not judged yet
+        by_id.setdefault(a.pk, a)
+    units = units_of(list(by_id.values()))
+    members: dict[tuple, list[Annotation]] = {}
+    for pk, unit in units.items():
+        members.setdefault(unit, []).append(by_id[pk])
+    context = {}
+    for a in annotations:
+        peers = [p for p in members.get(units.get(a.pk), []) if p.author_id != a.author_id and p.verdict]
+        verdicts = [a.verdict, *(p.verdict for p in peers)] if a.verdict else [p.verdict for p in peers]
+        context[a.pk] = {
+            "independent": len({p.author_id for p in peers}),
+            "disagreement": bool(peers) and is_disagreement(verdicts),
+            "peers": peers,
+        }
+    return context
+
+
+def annotation_has_disagreement(annotation: Annotation) -> bool:
+    return review_context([annotation])[annotation.pk]["disagreement"]
+
+
+def agreement_report(project: Project) -> dict:
+    """Agreement statistics over every unit judged by two or more reviewers in the project."""
+    from annotations.domain.agreement import Judgement, project_report
+
+    judged = _judged(Document.objects.filter(project=project).values("pk"))
+    units = units_of(judged)
+    usernames = dict(Membership.objects.filter(project=project).values_list("user_id", "user__username"))
+    judgements = [Judgement(unit=units[a.pk], rater=usernames.get(a.author_id, str(a.author_id)), verdict=a.verdict)
+                  for a in judged]  # fmt: skip
+    return project_report(judgements)
+
+
+def review_queue(user: AbstractBaseUser) -> QuerySet[Annotation]:
+    """Submitted annotations of the projects where the user is an editor or admin (never their own)."""
+    return (
+        Annotation.objects.filter(
+            status="submitted",
+            document__project__memberships__user=user,
+            document__project__memberships__role__in=["editor", "admin"],
+        )
+        .exclude(author=user)
+        .select_related("document", "author")
+    )
+
+
+def my_queue(user: AbstractBaseUser) -> dict:
+    """A reviewer's work: documents assigned to them and their annotations sent back for changes."""
+    from annotations.models import ReviewAssignment
+
+    return {
+        "assignments": ReviewAssignment.objects.filter(
+            reviewer=user, document__project__memberships__user=user
+        ).select_related("document", "document__project", "assigned_by"),
+        "changes_requested": Annotation.objects.filter(author=user, status="changes_requested").select_related(
+            "document"
+        ),
+    }
+
+
+def corrections_feed(project: Project) -> QuerySet:
+    from annotations.models import AuditEvent
+
+    return AuditEvent.objects.filter(project=project).select_related("actor")

@@ -9,16 +9,18 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from annotations.domain.boilerplate import strip_boilerplate
 from annotations.domain.spans import SpanError, quote_selector, validate_span
 from annotations.domain.text import content_sha256, normalize_line, normalize_text
 from annotations.domain.verdicts import Verdict
+from annotations.domain.workflow import WorkflowError, check_transition
 from annotations.models import (
     Annotation,
     AnnotationStatus,
+    AuditEvent,
     Claim,
     ClaimOrigin,
     ClaimState,
@@ -26,6 +28,7 @@ from annotations.models import (
     EvidenceLink,
     Membership,
     Project,
+    ReviewAssignment,
     Role,
     SegmentationStatus,
     Stance,
@@ -210,6 +213,7 @@ def annotation_create(
         verdict=verdict,
         rationale=rationale,
     )
+    _audit(annotation, AuditEvent.Action.CREATE, author, changes=_diff({}, _snapshot(annotation)))
     for item in evidence or []:
         evidence_add(annotation=annotation, user=author, **item)
     if claim is not None and claim.state != ClaimState.ACCEPTED:
@@ -248,6 +252,7 @@ def annotation_update(
 ) -> Annotation:
     """Change the author's own annotation if nobody changed it since ``version`` (optimistic lock)."""
     annotation = _lock_for_author(annotation_id=annotation_id, user=user, version=version)
+    before = _snapshot(annotation)
     if verdict is not None:
         if verdict and verdict not in Verdict:
             raise AnnotationRejected(f"unknown verdict {verdict!r}; expected one of {', '.join(Verdict)}")
@@ -263,38 +268,43 @@ def annotation_update(
         selector = quote_selector(annotation.document.body, start, end)
         annotation.start, annotation.end = start, end
         annotation.quote, annotation.prefix, annotation.suffix = selector.exact, selector.prefix, selector.suffix
+    changes = _diff(before, _snapshot(annotation))
+    if not changes:
+        return annotation
     annotation.version += 1
     annotation.save()
+    _audit(annotation, AuditEvent.Action.UPDATE, user, changes=changes)
     return annotation
 
 
 @transaction.atomic
 def annotation_delete(*, annotation_id: int, user: AbstractBaseUser, version: int | None) -> None:
     annotation = _lock_for_author(annotation_id=annotation_id, user=user, version=version)
+    _audit(annotation, AuditEvent.Action.DELETE, user, changes=_diff(_snapshot(annotation), {}))
     annotation.delete()
 
 
-@transaction.atomic
 def annotation_submit(*, annotation_id: int, user: AbstractBaseUser, version: int | None = None) -> Annotation:
     """Send the author's draft (or an annotation sent back for changes) to the review queue."""
-    annotation = _lock_for_author(annotation_id=annotation_id, user=user, version=version)
-    if annotation.status == AnnotationStatus.SUBMITTED:
-        return annotation
-    if not annotation.verdict:
-        raise AnnotationRejected("give the annotation a verdict before submitting it for review")
-    annotation.status = AnnotationStatus.SUBMITTED
-    annotation.version += 1
-    annotation.save()
-    return annotation
+    annotation = Annotation.objects.get(pk=annotation_id)
+    if annotation.status == AnnotationStatus.SUBMITTED and annotation.author_id == user.pk:
+        return annotation  # submitting twice is harmless
+    return annotation_transition(annotation_id=annotation_id, user=user, action="submit", version=version)
 
 
-@transaction.atomic
 def annotations_submit_drafts(*, document: Document, user: AbstractBaseUser) -> int:
     """Submit all of the user's drafts with a verdict in ``document``; returns how many."""
-    drafts = Annotation.objects.filter(
-        document=document, author=user, status__in=[AnnotationStatus.DRAFT, AnnotationStatus.CHANGES_REQUESTED]
-    ).exclude(verdict="")
-    return drafts.update(status=AnnotationStatus.SUBMITTED, version=F("version") + 1, updated_at=timezone.now())
+    ids = list(
+        Annotation.objects.filter(
+            document=document, author=user, status__in=[AnnotationStatus.DRAFT, AnnotationStatus.CHANGES_REQUESTED]
+        )
+        .exclude(verdict="")
+        .values_list("pk", flat=True)
+    )
+    with transaction.atomic():
+        for annotation_id in ids:
+            annotation_transition(annotation_id=annotation_id, user=user, action="submit")
+    return len(ids)
 
 
 def _touch(annotation_id: int) -> None:
@@ -326,14 +336,16 @@ def evidence_add(
         stance=stance, added_by=user,
     )  # fmt: skip
     _touch(annotation.pk)
+    _audit(annotation, AuditEvent.Action.CREATE, user, changes=_diff({}, _evidence_snapshot(link)), evidence=link)
     return link
 
 
 @transaction.atomic
 def evidence_update(*, evidence_id: int, user: AbstractBaseUser, **changes: str) -> EvidenceLink:
-    link = EvidenceLink.objects.select_for_update().select_related("annotation").get(pk=evidence_id)
+    link = EvidenceLink.objects.select_for_update().select_related("annotation__document").get(pk=evidence_id)
     if link.annotation.author_id != user.pk:
         raise PermissionDenied("only the author of the annotation can change its evidence")
+    before = _evidence_snapshot(link)
     if "url" in changes:
         try:
             _validate_url(changes["url"].strip())
@@ -350,14 +362,17 @@ def evidence_update(*, evidence_id: int, user: AbstractBaseUser, **changes: str)
         link.quoted_passage = changes["quoted_passage"]
     link.save()
     _touch(link.annotation_id)
+    if changes := _diff(before, _evidence_snapshot(link)):
+        _audit(link.annotation, AuditEvent.Action.UPDATE, user, changes=changes, evidence=link)
     return link
 
 
 @transaction.atomic
 def evidence_delete(*, evidence_id: int, user: AbstractBaseUser) -> None:
-    link = EvidenceLink.objects.select_related("annotation").get(pk=evidence_id)
+    link = EvidenceLink.objects.select_related("annotation__document").get(pk=evidence_id)
     if link.annotation.author_id != user.pk:
         raise PermissionDenied("only the author of the annotation can remove its evidence")
+    _audit(link.annotation, AuditEvent.Action.DELETE, user, changes=_diff(_evidence_snapshot(link), {}), evidence=link)
     link.delete()
     _touch(link.annotation_id)
 
@@ -515,3 +530,129 @@ def token_revoke(*, user: AbstractBaseUser) -> bool:
 
     deleted, _ = Token.objects.filter(user=user).delete()
     return bool(deleted)
+
+
+# ---- review workflow ---------------------------------------------------------------------------------
+
+
+def _role(user: AbstractBaseUser, project_id: int) -> str | None:
+    return Membership.objects.filter(user=user, project_id=project_id).values_list("role", flat=True).first()
+
+
+@transaction.atomic
+def annotation_transition(
+    *,
+    annotation_id: int,
+    user: AbstractBaseUser,
+    action: str,
+    comment: str = "",
+    version: int | None = None,
+    verdict: str | None = None,
+    rationale: str | None = None,
+) -> Annotation:
+    """Move an annotation through the review workflow (state table: ``annotations/domain/workflow.py``).
+
+    Reviewing is for editors/admins of the project, never on their own annotations; approving a verdict
+    that disagrees with another reviewer's on the same claim needs a comment. ``correct`` (published
+    only) replaces the verdict/rationale; the previous ones stay in the audit history.
+    """
+    from annotations.selectors import annotation_has_disagreement
+
+    annotation = Annotation.objects.select_for_update().select_related("document").get(pk=annotation_id)
+    if version is not None and annotation.version != version:
+        raise Conflict(
+            f"this annotation changed since you loaded it (version {version}, now {annotation.version})",
+            current=annotation,
+        )
+    needs_comment = action == "approve" and annotation_has_disagreement(annotation)
+    try:
+        target = check_transition(
+            action, annotation.status, role=_role(user, annotation.document.project_id),
+            is_author=annotation.author_id == user.pk, comment=comment, needs_comment=needs_comment,
+        )  # fmt: skip
+    except WorkflowError as exc:
+        if "only" in str(exc) or "nobody" in str(exc):
+            raise PermissionDenied(str(exc)) from None
+        raise Rejected(str(exc)) from None
+    if action == "submit" and not annotation.verdict:
+        raise Rejected("give the annotation a verdict before submitting it for review")
+    before = _snapshot(annotation)
+    if action == "correct":
+        if verdict is None and rationale is None:
+            raise Rejected("a correction needs a new verdict or rationale")
+        if verdict is not None:
+            if verdict not in Verdict:
+                raise Rejected(f"unknown verdict {verdict!r}; expected one of {', '.join(Verdict)}")
+            annotation.verdict = verdict
+        if rationale is not None:
+            annotation.rationale = rationale
+    previous = annotation.status
+    annotation.status = target
+    annotation.version += 1
+    annotation.save()
+    changes = _diff(before, _snapshot(annotation))
+    _audit(annotation, AuditEvent.Action.TRANSITION, user, changes=changes, comment=comment.strip(),
+           from_status=previous, to_status=target)  # fmt: skip
+    return annotation
+
+
+@transaction.atomic
+def documents_assign(*, document_ids: list[int], reviewer: AbstractBaseUser, assigned_by: AbstractBaseUser) -> int:
+    """Put documents in a reviewer's queue. The reviewer must belong to each document's project."""
+    documents = list(Document.objects.filter(pk__in=document_ids))
+    member_of = set(Membership.objects.filter(user=reviewer).values_list("project_id", flat=True))
+    outside = [d for d in documents if d.project_id not in member_of]
+    if outside:
+        raise Rejected(f"{reviewer} is not a member of the project of: {', '.join(d.title for d in outside[:5])}")
+    created = 0
+    for document in documents:
+        _, was_created = ReviewAssignment.objects.get_or_create(
+            document=document, reviewer=reviewer, defaults={"assigned_by": assigned_by}
+        )
+        created += was_created
+    return created
+
+
+# ---- audit trail -------------------------------------------------------------------------------------
+
+_AUDITED_FIELDS = ("start", "end", "quote", "verdict", "rationale", "status", "claim_id")
+
+
+def _snapshot(annotation: Annotation) -> dict:
+    return {field: getattr(annotation, field) for field in _AUDITED_FIELDS}
+
+
+def _evidence_snapshot(link: EvidenceLink) -> dict:
+    return {"url": link.url, "title": link.title, "quoted_passage": link.quoted_passage, "stance": link.stance}
+
+
+def _diff(before: dict, after: dict) -> dict:
+    keys = list(dict.fromkeys([*before, *after]))
+    return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
+
+
+def _audit(
+    annotation: Annotation,
+    action: str,
+    actor: AbstractBaseUser | None,
+    *,
+    changes: dict,
+    comment: str = "",
+    from_status: str = "",
+    to_status: str = "",
+    evidence: EvidenceLink | None = None,
+) -> AuditEvent:
+    return AuditEvent.objects.create(
+        project_id=annotation.document.project_id,
+        document_id=annotation.document_id,
+        annotation_id=annotation.pk,
+        object_type=AuditEvent.ObjectType.EVIDENCE if evidence else AuditEvent.ObjectType.ANNOTATION,
+        object_id=evidence.pk if evidence else annotation.pk,
+        action=action,
+        actor=actor,
+        at=timezone.now(),
+        changes=changes,
+        comment=comment,
+        from_status=from_status,
+        to_status=to_status,
+    )

@@ -7,4 +7,5 @@ urlpatterns = [
     path("projects/<slug:slug>/", views.document_list, name="document-list"),
     path("documents/<int:document_id>/", views.document_detail, name="document-detail"),
     path("account/token/", views_account.api_token, name="api-token"),
+    path("queue/", views_account.my_queue, name="my-queue"),
 ]

@@ -24,3 +24,11 @@ def api_token(request: HttpRequest) -> HttpResponse:
     new_token = request.session.pop("new_token", None)
     token = Token.objects.filter(user=request.user).first()
     return render(request, "annotations/api_token.html", {"token": token, "new_token": new_token})
+
+
+@login_required
+def my_queue(request: HttpRequest) -> HttpResponse:
+    """A reviewer's queue: documents assigned to them and annotations sent back for changes."""
+    from annotations import selectors
+
+    return render(request, "annotations/my_queue.html", selectors.my_queue(request.user))

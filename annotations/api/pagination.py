@@ -45,15 +45,15 @@ def page_size(request: Request, default: int = 100) -> int:
     return size
 
 
-def keyset_page(queryset: QuerySet, request: Request) -> tuple[list, str | None, str | None]:
-    """Return (rows, next, sync) for the page after ``?cursor=`` (or from the start)."""
+def keyset_page(queryset: QuerySet, request: Request, field: str = "updated_at") -> tuple[list, str | None, str | None]:
+    """Return (rows, next, sync) for the page after ``?cursor=`` (or from the start), ordered by (field, id)."""
     cursor = request.query_params.get("cursor")
     if cursor:
         stamp, pk = decode_cursor(cursor)
-        queryset = queryset.filter(Q(updated_at__gt=stamp) | Q(updated_at=stamp, pk__gt=pk))
+        queryset = queryset.filter(Q(**{f"{field}__gt": stamp}) | Q(**{field: stamp, "pk__gt": pk}))
     size = page_size(request)
-    rows = list(queryset.order_by("updated_at", "pk")[: size + 1])
+    rows = list(queryset.order_by(field, "pk")[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]
-    sync = encode_cursor(rows[-1].updated_at, rows[-1].pk) if rows else cursor
+    sync = encode_cursor(getattr(rows[-1], field), rows[-1].pk) if rows else cursor
     return rows, (sync if has_more else None), sync

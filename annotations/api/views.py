@@ -371,3 +371,69 @@ def _parse_datetime(value: str, name: str):
     if parsed is None:
         raise ValidationError({name: ["must be an ISO 8601 date-time, e.g. 2025-11-02T10:00:00Z"]})
     return parsed
+
+
+# ---- review ------------------------------------------------------------------------------------------
+
+
+class TransitionIn(drf_serializers.Serializer):
+    action = drf_serializers.ChoiceField(
+        choices=["submit", "approve", "request_changes", "reject", "publish", "retract", "correct"]
+    )
+    comment = drf_serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    version = drf_serializers.IntegerField(required=False, min_value=1)
+    verdict = drf_serializers.ChoiceField(choices=Verdict.choices(), required=False)
+    rationale = drf_serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+
+class AnnotationTransitionApi(APIView):
+    @extend_schema(
+        parameters=[UNIT], request=TransitionIn, responses=s.AnnotationOut,
+        description="Review workflow: editors/admins approve, request changes, reject, publish, retract or correct "
+        "(never their own annotations); authors submit. Comments are required for request_changes, reject, retract, "
+        "correct, and for approving a verdict that disagrees with another reviewer's.",
+    )  # fmt: skip
+    def post(self, request: Request, pk: int) -> Response:
+        annotation = get_object_or_404(selectors.annotations_for_user(request.user), pk=pk)
+        data = TransitionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.annotation_transition(annotation_id=annotation.pk, user=request.user, **data.validated_data)
+        return _annotation_response(request, annotation.pk)
+
+
+class ProjectAgreementApi(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, slug: str) -> Response:
+        project = selectors.project_for_user(request.user, slug)
+        return Response({"project": project.slug, **selectors.agreement_report(project)})
+
+
+class AuditEventOut(drf_serializers.Serializer):
+    id = drf_serializers.IntegerField()
+    at = drf_serializers.DateTimeField()
+    actor = drf_serializers.CharField(source="actor.username", allow_null=True, default=None)
+    action = drf_serializers.CharField()
+    object_type = drf_serializers.CharField()
+    object_id = drf_serializers.IntegerField()
+    annotation = drf_serializers.IntegerField(source="annotation_id")
+    document = drf_serializers.IntegerField(source="document_id")
+    from_status = drf_serializers.CharField()
+    to_status = drf_serializers.CharField()
+    changes = drf_serializers.JSONField()
+    comment = drf_serializers.CharField()
+
+
+class ProjectCorrectionsApi(APIView):
+    @extend_schema(
+        parameters=[OpenApiParameter("updated_since", OpenApiTypes.DATETIME), OpenApiParameter("cursor", str),
+                    OpenApiParameter("page_size", int)],
+        responses=AuditEventOut(many=True),
+        description="Append-only history of every change to the project's annotations and evidence, oldest first.",
+    )  # fmt: skip
+    def get(self, request: Request, slug: str) -> Response:
+        project = selectors.project_for_user(request.user, slug)
+        events = selectors.corrections_feed(project)
+        if since := request.query_params.get("updated_since"):
+            events = events.filter(at__gte=_parse_datetime(since, "updated_since"))
+        rows, next_cursor, sync = keyset_page(events, request, field="at")
+        return Response({"results": AuditEventOut(rows, many=True).data, "next": next_cursor, "sync": sync})

@@ -38,7 +38,7 @@ def test_the_database_rejects_an_unknown_verdict_or_status(document, reviewer):
     common = {"model": Annotation, "document": document, "author": reviewer, "start": 0, "end": 3, "quote": "The"}
 
     assert _violates(**common, verdict="pants_on_fire")
-    assert _violates(**common, status="published")
+    assert _violates(**common, status="archived")
 
 
 def test_claims_are_unique_per_span_and_must_match_their_text(document):

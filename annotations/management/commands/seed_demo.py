@@ -8,7 +8,7 @@ from django.db import transaction
 
 from annotations import services
 from annotations.importing import import_paths
-from annotations.models import Role
+from annotations.models import Annotation, Document, Role
 
 DEMO_PROJECT = ("Demo desk", "demo")
 # username → (role, is_staff, is_superuser). Development only: refused when DEBUG is off.
@@ -18,7 +18,21 @@ DEMO_USERS = {
     "editor": (Role.EDITOR, True, False),
     "admin": (Role.ADMIN, True, True),
 }
-EDITOR_PERMISSIONS = ["view_document", "view_claim", "view_annotation", "change_annotation", "view_evidencelink"]
+EDITOR_PERMISSIONS = [
+    "view_document", "view_claim", "view_annotation", "view_evidencelink", "view_reviewitem", "view_auditevent",
+    "view_reviewassignment", "view_project", "view_membership",
+]  # fmt: skip
+# (author, quote found verbatim in a seed, verdict, rationale, evidence URL): submitted for the editor to review.
+DEMO_ANNOTATIONS = [
+    ("reviewer", "Maduro recently pleaded with Russian President Vladimir Putin for military aid", "mostly_true",
+     "The Washington Post reported the letter; its delivery is unconfirmed.", "https://www.washingtonpost.com/"),
+    ("reviewer2", "Maduro recently pleaded with Russian President Vladimir Putin for military aid", "false",
+     "No primary source for the letter is linked.", ""),
+    ("reviewer", "In 2018, two Russian strategic bombers with nuclear capabilities landed in Venezuela", "true",
+     "Widely reported in December 2018 (Tu-160 bombers).", "https://www.reuters.com/"),
+    ("reviewer2", "the U.S. deploys 11 warships and 15,000 troops to the Caribbean", "unverifiable",
+     "Figures vary between outlets.", ""),
+]  # fmt: skip
 
 
 class Command(BaseCommand):
@@ -35,6 +49,7 @@ class Command(BaseCommand):
             credentials = self._users(project)
         report = import_paths([options["seeds"]], project=project, imported_by=None, on_event=self._event)
         self.stdout.write(f"Seeds: {report.summary}")
+        self._annotations(project)
         self.stdout.write(self.style.SUCCESS("Demo users (development only):"))
         for username, password in credentials:
             self.stdout.write(f"  {username:<10} password: {password}")
@@ -60,6 +75,27 @@ class Command(BaseCommand):
             services.membership_set(project=project, user=user, role=role)
             credentials.append((username, password if created else f"{password}  (existing user, not reset)"))
         return credentials
+
+    def _annotations(self, project) -> None:
+        """A few submitted verdicts (one pair disagreeing) so the review queue has work on a fresh start."""
+        if Annotation.objects.filter(document__project=project).exists():
+            return
+        users = {u.username: u for u in get_user_model().objects.filter(username__in=DEMO_USERS)}
+        documents = list(Document.objects.filter(project=project))
+        created = 0
+        for username, quote, verdict, rationale, url in DEMO_ANNOTATIONS:
+            document = next((d for d in documents if quote in d.body), None)
+            if document is None:
+                continue
+            start = document.body.index(quote)
+            evidence = [{"url": url, "title": "Source", "stance": "context"}] if url else []
+            annotation = services.annotation_create(
+                document=document, author=users[username], start=start, end=start + len(quote), quote=quote,
+                verdict=verdict, rationale=rationale, evidence=evidence,
+            )  # fmt: skip
+            services.annotation_submit(annotation_id=annotation.pk, user=users[username])
+            created += 1
+        self.stdout.write(f"Demo annotations: {created} submitted for review")
 
     def _event(self, kind: str, message: str) -> None:
         (self.stderr if kind == "failed" else self.stdout).write(message)
