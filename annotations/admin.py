@@ -146,7 +146,7 @@ class DocumentAdmin(ProjectScopedAdmin):
                 imported_by=request.user,
                 metadata={"source": "admin"},
             )
-        except services.DocumentRejected as exc:
+        except services.Rejected as exc:
             raise ValueError(str(exc)) from exc
         obj.pk = outcome.document.pk
         obj.refresh_from_db()

@@ -64,7 +64,7 @@ def import_paths(
                     imported_by=imported_by,
                     metadata={"source": record.source, "format": record.format},
                 )
-            except services.DocumentRejected as exc:
+            except services.Rejected as exc:
                 emit("failed", f"{record.source}: {exc}")
                 continue
             document = outcome.document

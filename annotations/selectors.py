@@ -207,3 +207,12 @@ def corrections_feed(project: Project) -> QuerySet:
     from annotations.models import AuditEvent
 
     return AuditEvent.objects.filter(project=project).select_related("actor")
+
+
+def deletions_since(user: AbstractBaseUser, since) -> QuerySet:
+    """Annotation deletions after ``since`` in the user's projects (for incremental sync)."""
+    from annotations.models import AuditEvent
+
+    return AuditEvent.objects.filter(
+        object_type="annotation", action="delete", at__gt=since, project__memberships__user=user
+    ).order_by("at", "id")

@@ -41,6 +41,24 @@ AUTHOR_MAX = Document._meta.get_field("author").max_length
 _validate_url = URLValidator(schemes=["http", "https"])
 
 
+def _clean_url(url: str, *, what: str, required: bool) -> str:
+    """Strip and validate an http(s) URL; raise Rejected naming ``what`` otherwise."""
+    url = (url or "").strip()
+    if not url and not required:
+        return ""
+    try:
+        _validate_url(url)
+    except ValidationError:
+        raise Rejected(f"{what} {url[:200]!r} is not a valid http(s) URL") from None
+    return url
+
+
+def _clean_stance(stance: str) -> str:
+    if stance not in Stance.values:
+        raise Rejected(f"unknown stance {stance!r}; expected one of {', '.join(Stance.values)}")
+    return stance
+
+
 class Rejected(ValueError):
     """Bad input; the message says why and is safe to show users (HTTP 400)."""
 
@@ -87,13 +105,7 @@ def document_import(
     if len(title) > TITLE_MAX:
         title = title[: TITLE_MAX - 1] + "…"
     author = normalize_line(author)[:AUTHOR_MAX]
-    source_url = source_url.strip()
-    if source_url:
-        try:
-            _validate_url(source_url)
-        except ValidationError:
-            raise DocumentRejected(f"source URL {source_url[:200]!r} is not a valid http(s) URL") from None
-
+    source_url = _clean_url(source_url, what="source URL", required=False)
     cleaned = strip_boilerplate(normalize_text(body), title=title)
     if not cleaned.body.strip():
         raise DocumentRejected("body is empty after cleaning")
@@ -144,13 +156,7 @@ def document_update(
             raise DocumentRejected("title is empty")
         document.title = title[:TITLE_MAX]
     if source_url is not None:
-        source_url = source_url.strip()
-        if source_url:
-            try:
-                _validate_url(source_url)
-            except ValidationError:
-                raise DocumentRejected(f"source URL {source_url[:200]!r} is not a valid http(s) URL") from None
-        document.source_url = source_url
+        document.source_url = _clean_url(source_url, what="source URL", required=False)
     if author is not None:
         document.author = normalize_line(author)[:AUTHOR_MAX]
     if published_at is not ...:
@@ -324,16 +330,10 @@ def evidence_add(
 ) -> EvidenceLink:
     if annotation.author_id != user.pk:
         raise PermissionDenied("only the author can add evidence to this annotation")
-    url = (url or "").strip()
-    try:
-        _validate_url(url)
-    except ValidationError:
-        raise Rejected(f"evidence URL {url[:200]!r} is not a valid http(s) URL") from None
-    if stance not in Stance.values:
-        raise Rejected(f"unknown stance {stance!r}; expected one of {', '.join(Stance.values)}")
+    url = _clean_url(url, what="evidence URL", required=True)
     link = EvidenceLink.objects.create(
         annotation=annotation, url=url, title=normalize_line(title)[:500], quoted_passage=quoted_passage,
-        stance=stance, added_by=user,
+        stance=_clean_stance(stance), added_by=user,
     )  # fmt: skip
     _touch(annotation.pk)
     _audit(annotation, AuditEvent.Action.CREATE, user, changes=_diff({}, _evidence_snapshot(link)), evidence=link)
@@ -347,15 +347,9 @@ def evidence_update(*, evidence_id: int, user: AbstractBaseUser, **changes: str)
         raise PermissionDenied("only the author of the annotation can change its evidence")
     before = _evidence_snapshot(link)
     if "url" in changes:
-        try:
-            _validate_url(changes["url"].strip())
-        except ValidationError:
-            raise Rejected(f"evidence URL {changes['url'][:200]!r} is not a valid http(s) URL") from None
-        link.url = changes["url"].strip()
+        link.url = _clean_url(changes["url"], what="evidence URL", required=True)
     if "stance" in changes:
-        if changes["stance"] not in Stance.values:
-            raise Rejected(f"unknown stance {changes['stance']!r}; expected one of {', '.join(Stance.values)}")
-        link.stance = changes["stance"]
+        link.stance = _clean_stance(changes["stance"])
     if "title" in changes:
         link.title = normalize_line(changes["title"])[:500]
     if "quoted_passage" in changes:

@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
-MAX_PAGE_SIZE = 1000
+MAX_PAGE_SIZE = 5000
 
 
 def encode_cursor(updated_at: datetime, pk: int) -> str:

@@ -407,7 +407,7 @@ def test_cursor_sync_with_concurrent_writes_misses_nothing_and_repeats_nothing(a
 
 def test_a_garbled_cursor_or_page_size_is_a_400(api):
     assert api.get(reverse("api-annotations"), {"cursor": "not-a-cursor"}).status_code == 400
-    assert api.get(reverse("api-annotations"), {"page_size": "5000"}).status_code == 400
+    assert api.get(reverse("api-annotations"), {"page_size": "5001"}).status_code == 400
     assert api.get(reverse("api-annotations"), {"unit": "bytes"}).status_code == 400
 
 
@@ -426,3 +426,34 @@ def test_the_openapi_schema_and_docs_are_served_without_a_cdn(client, reviewer):
         html = page.content.decode()
         assert page.status_code == 200
         assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html
+
+
+def test_the_fast_presenter_matches_the_documented_annotation_shape(api, annotation, reviewer):
+    from annotations.api.serializers import AnnotationOut
+
+    services.evidence_add(annotation=annotation, user=reviewer, url="https://www.bls.gov", title="BLS")
+    row = api.get(reverse("api-annotation", args=[annotation.pk])).json()
+
+    assert set(row) == set(AnnotationOut().fields)
+    assert set(row["evidence"][0]) == set(AnnotationOut().fields["evidence"].child.fields)
+
+
+def test_a_409_answers_with_offsets_in_the_unit_asked_for(api, project, reviewer):
+    document = DocumentFactory(project=project, body="😀😀 The rate fell.")
+    annotation = services.annotation_create(document=document, author=reviewer, start=3, end=11, quote="The rate")
+
+    response = api.patch(reverse("api-annotation", args=[annotation.pk]) + "?unit=utf16", {"version": 9},
+                         format="json")  # fmt: skip
+
+    assert response.status_code == 409
+    assert (response.json()["current"]["start"], response.json()["current"]["end"]) == (5, 13)
+
+
+def test_sync_reports_annotations_deleted_since_the_cursor(api, other_api, document, reviewer, annotation):
+    first = api.get(reverse("api-annotations"), {"document": document.pk}).json()
+
+    services.annotation_delete(annotation_id=annotation.pk, user=reviewer, version=None)
+    later = other_api.get(reverse("api-annotations"), {"document": document.pk, "cursor": first["sync"]}).json()
+
+    assert first["deleted"] == []
+    assert later["deleted"] == [annotation.pk]
