@@ -1,14 +1,165 @@
-"""Placeholder until the export views land (owned by the exports work)."""
+"""Verdict export and import endpoints.
 
+``GET  /api/v1/projects/{slug}/export?format=json|jsonl|csv|claimreview|webannotation&<annotation filters>``
+streams the file (``StreamingHttpResponse`` over the same generator as ``manage.py export_verdicts``).
+``POST /api/v1/projects/{slug}/import-verdicts`` takes a JSON Lines export as the request body or as the
+multipart field ``file`` (editors and admins of the project only).
+"""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.parsers import BaseParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotations import selectors
+from annotations.domain.export_formats import FORMATS
+from annotations.domain.verdicts import Verdict
+from annotations.exporting import ExportRejected, attachment_header, export_chunks, export_filename
+from annotations.importing_verdicts import VerdictImportError, import_verdict_lines
+from annotations.models import AnnotationStatus, Membership, Role
+
+IMPORT_ROLES = (Role.EDITOR, Role.ADMIN)
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the uploaded file
+
+
+class JsonErrorsWhateverTheAccept(DefaultContentNegotiation):
+    """Our responses are files or JSON errors: a client sending ``Accept: text/csv`` must still get a readable
+    400/404 instead of DRF's 406."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class RawBodyParser(BaseParser):
+    """Any non-multipart body, as bytes, read up to one byte past IMPORT_MAX_BYTES (so the view can say 413)."""
+
+    media_type = "*/*"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> bytes:
+        return stream.read(settings.IMPORT_MAX_BYTES + 1) if stream is not None else b""
+
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("document", int, description="Only annotations of this document."),
+    OpenApiParameter("author", str, description="Only annotations by this username."),
+    OpenApiParameter("verdict", str, many=True, enum=[v.value for v in Verdict]),
+    OpenApiParameter("status", str, many=True, enum=AnnotationStatus.values),
+    OpenApiParameter("updated_since", OpenApiTypes.DATETIME),
+    OpenApiParameter("q", str, description="Text search in the quote."),
+]
+
 
 class ProjectExportView(APIView):
-    def get(self, request, slug):
-        return Response({"detail": "exports are not available yet"}, status=501)
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JsonErrorsWhateverTheAccept
+
+    @extend_schema(
+        operation_id="project_export",
+        parameters=[
+            OpenApiParameter(
+                "format",
+                str,
+                enum=list(FORMATS),
+                default="json",
+                description="; ".join(f"`{f.name}`: {f.description}" for f in FORMATS.values()),
+            ),
+            *FILTER_PARAMETERS,
+        ],
+        responses={
+            **{
+                (200, f.content_type.split(";")[0]): OpenApiResponse(OpenApiTypes.BINARY, description="the export file")
+                for f in FORMATS.values()
+            },
+            400: OpenApiResponse(OpenApiTypes.OBJECT, description="unknown format (`valid_formats`) or bad filter"),
+        },
+        description="Stream every annotation of the project that matches the filters, as a file. `claimreview` "
+        "holds approved and published verdicts only. `jsonl` is lossless: `import-verdicts` reads it back.",
+    )
+    def get(self, request: Request, slug: str) -> StreamingHttpResponse | Response:
+        project = selectors.project_for_user(request.user, slug)
+        name = request.query_params.get("format") or "json"
+        if name not in FORMATS:
+            detail = f"unknown export format {name!r}; valid formats: {', '.join(FORMATS)}"
+            return Response({"detail": detail, "valid_formats": list(FORMATS)}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            chunks = export_chunks(
+                name, project=project, base_url=request.build_absolute_uri("/"), filters=request.query_params
+            )
+        except ExportRejected as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        response = StreamingHttpResponse(chunks, content_type=FORMATS[name].content_type)
+        response["Content-Disposition"] = attachment_header(export_filename(project, name))
+        response["Cache-Control"] = "private, no-store"
+        response["X-Accel-Buffering"] = "no"  # let a fronting nginx pass the stream through
+        return response
 
 
 class ProjectImportVerdictsView(APIView):
-    def post(self, request, slug):
-        return Response({"detail": "verdict import is not available yet"}, status=501)
+    parser_classes = [MultiPartParser, RawBodyParser]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JsonErrorsWhateverTheAccept
+
+    @extend_schema(
+        operation_id="project_import_verdicts",
+        request={
+            "application/x-ndjson": OpenApiTypes.BINARY,
+            "multipart/form-data": inline_serializer("VerdictImportUpload", {"file": serializers.FileField()}),
+        },
+        responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
+        description="Import a JSON Lines export (`export?format=jsonl`) as the body or the multipart field `file`. "
+        "All or nothing; a bad line answers 400 with its `line` number. Editors and admins only.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = selectors.project_for_user(request.user, slug)
+        allowed = Membership.objects.filter(project=project, user=request.user, role__in=IMPORT_ROLES).exists()
+        if not allowed:
+            raise PermissionDenied("only editors and admins of this project can import verdicts")
+        limit = settings.IMPORT_MAX_BYTES
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        multipart = request.content_type.startswith("multipart/")
+        if declared > limit + (MULTIPART_OVERHEAD if multipart else 0):
+            return self._too_large(f"the request ({declared:,} bytes)", limit)
+        if multipart:
+            upload = request.FILES.get("file")
+            if upload is None:
+                detail = "send the JSON Lines export as the multipart field 'file' or as the request body"
+                return Response({"detail": detail}, status=status.HTTP_400_BAD_REQUEST)
+            source = Path(upload.name or "upload").name
+            if upload.size > limit:
+                return self._too_large(f"{source} ({upload.size:,} bytes)", limit)
+            content = upload.read()
+        else:
+            source = "request body"
+            content = request.data if isinstance(request.data, bytes) else b""
+            if len(content) > limit:
+                return self._too_large("the request body", limit)
+        if not content.strip():
+            return Response(
+                {"detail": f"{source}: empty; expected a JSON Lines export"}, status=status.HTTP_400_BAD_REQUEST
+            )
+        try:
+            report = import_verdict_lines(
+                content.split(b"\n"), project=project, source=source, imported_by=request.user
+            )
+        except VerdictImportError as exc:
+            return Response({"detail": str(exc), "line": exc.line}, status=status.HTTP_400_BAD_REQUEST)
+        created = report.annotations_created or report.documents_created
+        return Response(report.as_dict(), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @staticmethod
+    def _too_large(what: str, limit: int) -> Response:
+        detail = f"{what} is over the {limit:,}-byte import limit (IMPORT_MAX_BYTES); split it or use import_verdicts"
+        return Response({"detail": detail}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
