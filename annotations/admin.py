@@ -248,6 +248,20 @@ class DisagreementFilter(admin.SimpleListFilter):
         return queryset.filter(pk__in=flagged) if self.value() == "yes" else queryset.exclude(pk__in=flagged)
 
 
+class ProjectAuthorFilter(admin.SimpleListFilter):
+    """Authors of the projects the editor belongs to (the stock filter would list every user)."""
+
+    title = "author"
+    parameter_name = "author"
+
+    def lookups(self, request, model_admin):
+        users = get_user_model().objects.filter(annotations__in=model_admin.get_queryset(request)).distinct()
+        return [(u.pk, u.get_username()) for u in users.order_by("username")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(author_id=self.value()) if self.value() else queryset
+
+
 class EvidenceReadOnlyInline(admin.TabularInline):
     model = EvidenceLink
     extra = 0
@@ -265,7 +279,7 @@ class ReviewQueueAdmin(ProjectScopedAdmin):
 
     project_path = "document__project"
     list_display = ["short_quote", "document_link", "verdict", "author", "age", "independent", "agreement", "status"]
-    list_filter = ["status", DisagreementFilter, "document__project", "verdict", "author"]
+    list_filter = ["status", DisagreementFilter, "document__project", "verdict", ProjectAuthorFilter]
     search_fields = ["quote", "rationale"]
     ordering = ["updated_at"]
     list_select_related = ["document", "author"]
@@ -315,7 +329,7 @@ class ReviewQueueAdmin(ProjectScopedAdmin):
         if not getattr(obj, "review", None) or not obj.review["independent"]:
             return "–"
         if obj.review["disagreement"]:
-            peers = ", ".join(f"{p.author_id}:{p.verdict}" for p in obj.review["peers"])
+            peers = ", ".join(f"{p.author.get_username()}: {p.verdict}" for p in obj.review["peers"])
             return format_html('<strong class="disagree" title="{}">⚠ disagreement</strong>', peers)
         return "✓ agree"
 

@@ -114,7 +114,8 @@ def _judged(document_ids) -> list[Annotation]:
     return list(
         Annotation.objects.filter(document_id__in=document_ids, status__in=JUDGED_STATUSES)
         .exclude(verdict="")
-        .only("id", "document_id", "author_id", "claim_id", "start", "end", "verdict")
+        .select_related("author")
+        .only("id", "document_id", "author_id", "author__username", "claim_id", "start", "end", "verdict")
     )
 
 

@@ -247,3 +247,16 @@ def test_the_admin_shows_an_annotations_history_and_the_agreement_page(editor_cl
 
     assert change.status_code == 200 and b"Status changed" in change.content
     assert agreement.status_code == 200 and b"Politics desk" in agreement.content
+
+
+def test_the_queue_author_filter_lists_only_authors_of_the_editors_projects(editor_client, document, reviewer):
+    from annotations.tests.factories import DocumentFactory, ProjectFactory
+
+    _annotate(document, reviewer)
+    stranger = MembershipFactory(user=UserFactory(username="stranger"), project=ProjectFactory(slug="elsewhere")).user
+    _annotate(DocumentFactory(project=stranger.memberships.get().project, body="It costs 3.5 percent."), stranger)
+
+    page = editor_client.get(reverse("admin:annotations_reviewitem_changelist"))
+
+    assert b"?author=" in page.content
+    assert b"stranger" not in page.content
