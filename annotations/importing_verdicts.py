@@ -48,6 +48,7 @@ from annotations.domain.text import content_sha256
 from annotations.models import (
     Annotation,
     AnnotationStatus,
+    AuditEvent,
     Claim,
     ClaimOrigin,
     ClaimState,
@@ -289,8 +290,9 @@ class _Importer:
         except (services.Rejected, PermissionDenied) as exc:
             raise self.fail(str(exc)) from None
         annotation_restore_review_state(
-            annotation=annotation, status=status, version=version, evidence_added_by=added_by
-        )
+            annotation=annotation, status=status, version=version, evidence_added_by=added_by,
+            imported_by=self.imported_by, source=self.source,
+        )  # fmt: skip
         self.report.annotations_created += 1
         self.report.evidence_created += len(evidence)
 
@@ -328,15 +330,27 @@ def claim_create_for_import(*, document: Document, start: int, end: int) -> Clai
 
 @transaction.atomic
 def annotation_restore_review_state(
-    *, annotation: Annotation, status: str, version: int, evidence_added_by: list[AbstractBaseUser]
+    *,
+    annotation: Annotation,
+    status: str,
+    version: int,
+    evidence_added_by: list[AbstractBaseUser],
+    imported_by: AbstractBaseUser | None = None,
+    source: str = "",
 ) -> None:
     """Give a freshly imported annotation the status and version it had in the export, and its evidence
     the people who added it (``services.evidence_add`` records the annotation's author)."""
     if status not in AnnotationStatus.values:
         raise services.Rejected(f"unknown status {status!r}")
     if (annotation.status, annotation.version) != (status, version):
+        previous = annotation.status
         Annotation.objects.filter(pk=annotation.pk).update(status=status, version=version)
         annotation.status, annotation.version = status, version
+        if previous != status:  # the history says who imported the review state, and from where
+            services.audit_record(
+                annotation, AuditEvent.Action.TRANSITION, imported_by, changes={"status": [previous, status]},
+                comment=f"imported from {source}" if source else "imported", from_status=previous, to_status=status,
+            )  # fmt: skip
     if any(user.pk != annotation.author_id for user in evidence_added_by):
         links = list(annotation.evidence.order_by("added_at", "id").values_list("pk", flat=True))
         for pk, user in zip(links, evidence_added_by, strict=True):

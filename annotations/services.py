@@ -219,7 +219,7 @@ def annotation_create(
         verdict=verdict,
         rationale=rationale,
     )
-    _audit(annotation, AuditEvent.Action.CREATE, author, changes=_diff({}, _snapshot(annotation)))
+    audit_record(annotation, AuditEvent.Action.CREATE, author, changes=_diff({}, _snapshot(annotation)))
     for item in evidence or []:
         evidence_add(annotation=annotation, user=author, **item)
     if claim is not None and claim.state != ClaimState.ACCEPTED:
@@ -279,14 +279,14 @@ def annotation_update(
         return annotation
     annotation.version += 1
     annotation.save()
-    _audit(annotation, AuditEvent.Action.UPDATE, user, changes=changes)
+    audit_record(annotation, AuditEvent.Action.UPDATE, user, changes=changes)
     return annotation
 
 
 @transaction.atomic
 def annotation_delete(*, annotation_id: int, user: AbstractBaseUser, version: int | None) -> None:
     annotation = _lock_for_author(annotation_id=annotation_id, user=user, version=version)
-    _audit(annotation, AuditEvent.Action.DELETE, user, changes=_diff(_snapshot(annotation), {}))
+    audit_record(annotation, AuditEvent.Action.DELETE, user, changes=_diff(_snapshot(annotation), {}))
     annotation.delete()
 
 
@@ -336,7 +336,7 @@ def evidence_add(
         stance=_clean_stance(stance), added_by=user,
     )  # fmt: skip
     _touch(annotation.pk)
-    _audit(annotation, AuditEvent.Action.CREATE, user, changes=_diff({}, _evidence_snapshot(link)), evidence=link)
+    audit_record(annotation, AuditEvent.Action.CREATE, user, changes=_diff({}, _evidence_snapshot(link)), evidence=link)
     return link
 
 
@@ -357,7 +357,7 @@ def evidence_update(*, evidence_id: int, user: AbstractBaseUser, **changes: str)
     link.save()
     _touch(link.annotation_id)
     if changes := _diff(before, _evidence_snapshot(link)):
-        _audit(link.annotation, AuditEvent.Action.UPDATE, user, changes=changes, evidence=link)
+        audit_record(link.annotation, AuditEvent.Action.UPDATE, user, changes=changes, evidence=link)
     return link
 
 
@@ -366,7 +366,9 @@ def evidence_delete(*, evidence_id: int, user: AbstractBaseUser) -> None:
     link = EvidenceLink.objects.select_related("annotation__document").get(pk=evidence_id)
     if link.annotation.author_id != user.pk:
         raise PermissionDenied("only the author of the annotation can remove its evidence")
-    _audit(link.annotation, AuditEvent.Action.DELETE, user, changes=_diff(_evidence_snapshot(link), {}), evidence=link)
+    audit_record(
+        link.annotation, AuditEvent.Action.DELETE, user, changes=_diff(_evidence_snapshot(link), {}), evidence=link
+    )
     link.delete()
     _touch(link.annotation_id)
 
@@ -585,7 +587,7 @@ def annotation_transition(
     annotation.version += 1
     annotation.save()
     changes = _diff(before, _snapshot(annotation))
-    _audit(annotation, AuditEvent.Action.TRANSITION, user, changes=changes, comment=comment.strip(),
+    audit_record(annotation, AuditEvent.Action.TRANSITION, user, changes=changes, comment=comment.strip(),
            from_status=previous, to_status=target)  # fmt: skip
     return annotation
 
@@ -625,7 +627,7 @@ def _diff(before: dict, after: dict) -> dict:
     return {k: [before.get(k), after.get(k)] for k in keys if before.get(k) != after.get(k)}
 
 
-def _audit(
+def audit_record(
     annotation: Annotation,
     action: str,
     actor: AbstractBaseUser | None,

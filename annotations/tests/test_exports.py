@@ -891,3 +891,22 @@ def test_bench_export_seeds_times_every_format_and_cleans_up(db):
     call_command("bench_export", "--cleanup", stdout=out)
     assert not Document.objects.filter(project__slug="bench-export").exists()
     assert not get_user_model().objects.filter(username__startswith="bench-export-").exists()
+
+
+def test_an_imported_review_state_is_recorded_in_the_history_with_the_importer(tmp_path, project, reviewer, editor):
+    from annotations.models import AuditEvent
+    from annotations.tests.factories import DocumentFactory
+
+    document = DocumentFactory(project=project, body="Unemployment fell to 3.5 percent in 2019.")
+    annotation = services.annotation_create(document=document, author=reviewer, start=21, end=32,
+                                            quote="3.5 percent", verdict="true")  # fmt: skip
+    services.annotation_submit(annotation_id=annotation.pk, user=reviewer)
+    export = tmp_path / "politics.jsonl"
+    call_command("export_verdicts", project="politics", format="jsonl", output=export, stdout=io.StringIO())
+
+    call_command("import_verdicts", str(export), project="copy", create_project=True, stdout=io.StringIO())
+
+    copied = Annotation.objects.exclude(pk=annotation.pk).get()
+    event = AuditEvent.objects.get(annotation_id=copied.pk, action="transition")
+    assert (event.from_status, event.to_status) == ("draft", "submitted")
+    assert event.comment.startswith("imported from")
