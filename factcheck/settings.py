@@ -21,6 +21,11 @@ if not SECRET_KEY:
     SECRET_KEY = "insecure-development-key-only-used-when-DEBUG-is-on"  # noqa: S105 (DEBUG only)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# Public address of the site (https://factdesk.example.org), used for links in exports (ClaimReview url,
+# Web Annotation ids). Unset: the API uses the request's host, the CLI http://localhost:8000.
+SITE_URL = env_str("SITE_URL").rstrip("/")
+if SITE_URL and not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with http:// or https://")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -93,7 +93,10 @@ class ProjectExportView(APIView):
             return Response({"detail": detail, "valid_formats": list(FORMATS)}, status=status.HTTP_400_BAD_REQUEST)
         try:
             chunks = export_chunks(
-                name, project=project, base_url=request.build_absolute_uri("/"), filters=request.query_params
+                name,
+                project=project,
+                base_url=settings.SITE_URL or request.build_absolute_uri("/"),
+                filters=request.query_params,
             )
         except ExportRejected as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)

@@ -101,3 +101,10 @@ def test_an_unset_broker_means_eager_tasks(monkeypatch):
     monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
 
     assert env_broker("CELERY_BROKER_URL") == ""
+
+
+def test_a_site_url_without_a_scheme_stops_start_up():
+    result = _start_django(DEBUG="true", SITE_URL="factdesk.example.org")
+
+    assert result.returncode != 0
+    assert "SITE_URL='factdesk.example.org' must start with http:// or https://" in result.stderr

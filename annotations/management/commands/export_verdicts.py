@@ -2,6 +2,7 @@ import os
 import sys
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -9,7 +10,7 @@ from annotations.domain.export_formats import FORMATS
 from annotations.exporting import ExportRejected, export_chunks, export_count
 from annotations.models import Project
 
-DEFAULT_BASE_URL = "http://localhost:8000"
+DEFAULT_BASE_URL = "http://localhost:8000"  # used when neither --base-url nor SITE_URL is set
 
 
 class Command(BaseCommand):
@@ -32,8 +33,9 @@ class Command(BaseCommand):
         parser.add_argument("--q", metavar="TEXT", help="Only annotations whose quote contains TEXT.")
         parser.add_argument(
             "--base-url",
-            default=DEFAULT_BASE_URL,
-            help=f"Public address of this site, for ClaimReview urls and Web Annotation ids ({DEFAULT_BASE_URL}).",
+            default=settings.SITE_URL or DEFAULT_BASE_URL,
+            help="Public address of this site, for ClaimReview urls and Web Annotation ids "
+            f"(default: the SITE_URL setting, else {DEFAULT_BASE_URL}).",
         )
         parser.add_argument("--no-progress", action="store_true", help="Do not show a progress bar.")
 
@@ -57,7 +59,7 @@ class Command(BaseCommand):
         status = options["status"]
         if name in ("claimreview", "webannotation") and options["base_url"] == DEFAULT_BASE_URL:
             self.stderr.write(
-                f"note: links point at {DEFAULT_BASE_URL}; pass --base-url with the site's public address",
+                f"note: links point at {DEFAULT_BASE_URL}; set SITE_URL or pass --base-url (the public address)",
                 style_func=self.style.NOTICE,
             )
         show = not options["no_progress"] and sys.stderr.isatty()
