@@ -79,6 +79,28 @@ def document(project):
     )
 
 
+# ---- API clients ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api_as():
+    """``api_as(user)``: a DRF test client authenticated as ``user`` (anonymous when None)."""
+    from rest_framework.test import APIClient
+
+    def make(user=None):
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def api(api_as, reviewer):
+    return api_as(reviewer)
+
+
 # ---- Celery -----------------------------------------------------------------------------
 
 

@@ -11,24 +11,13 @@ QUOTE = "3.5 percent"
 
 
 @pytest.fixture
-def api(reviewer):
-    client = APIClient()
-    client.force_authenticate(reviewer)
-    return client
+def other_api(api_as, other_reviewer):
+    return api_as(other_reviewer)
 
 
 @pytest.fixture
-def other_api(other_reviewer):
-    client = APIClient()
-    client.force_authenticate(other_reviewer)
-    return client
-
-
-@pytest.fixture
-def outsider_api(outsider):
-    client = APIClient()
-    client.force_authenticate(outsider)
-    return client
+def outsider_api(api_as, outsider):
+    return api_as(outsider)
 
 
 @pytest.fixture

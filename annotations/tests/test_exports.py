@@ -93,13 +93,6 @@ def verdicts(article, reviewer, other_reviewer):
     return {"approved": approved, "submitted": submitted, "draft": draft}
 
 
-@pytest.fixture
-def api(reviewer):
-    client = APIClient()
-    client.force_authenticate(reviewer)
-    return client
-
-
 def export_url(slug="politics", **params) -> str:
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return reverse("api-project-export", kwargs={"slug": slug}) + (f"?{query}" if query else "")
@@ -767,10 +760,8 @@ def copy_desk(editor):
 
 
 @pytest.fixture
-def editor_api(editor):
-    client = APIClient()
-    client.force_authenticate(editor)
-    return client
+def editor_api(api_as, editor):
+    return api_as(editor)
 
 
 def test_import_endpoint_takes_a_jsonl_body(editor_api, exported_lines, copy_desk):

@@ -1,7 +1,6 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from annotations import services
 from annotations.models import Annotation, AuditEvent, ReviewAssignment, Role
@@ -23,12 +22,6 @@ def _annotate(document, author, verdict="mostly_true", quote=QUOTE, submit=True)
     if submit:
         annotation = services.annotation_submit(annotation_id=annotation.pk, user=author)
     return annotation
-
-
-def _api(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 # ---- the workflow service ---------------------------------------------------------------------------
@@ -140,36 +133,40 @@ def test_assigning_documents_fills_the_reviewers_queue(client, document, reviewe
 # ---- API ----------------------------------------------------------------------------------------------
 
 
-def test_the_review_endpoint_applies_transitions_and_refuses_non_editors(document, reviewer, other_reviewer, editor):
+def test_the_review_endpoint_applies_transitions_and_refuses_non_editors(
+    api_as, document, reviewer, other_reviewer, editor
+):
     annotation = _annotate(document, reviewer)
     url = reverse("api-annotation-review", args=[annotation.pk])
 
-    refused = _api(other_reviewer).post(url, {"action": "approve"}, format="json")
-    no_comment = _api(editor).post(url, {"action": "reject"}, format="json")
-    approved = _api(editor).post(url, {"action": "approve"}, format="json")
+    refused = api_as(other_reviewer).post(url, {"action": "approve"}, format="json")
+    no_comment = api_as(editor).post(url, {"action": "reject"}, format="json")
+    approved = api_as(editor).post(url, {"action": "approve"}, format="json")
 
     assert refused.status_code == 403
     assert no_comment.status_code == 400 and "comment is required" in no_comment.json()["detail"]
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
 
 
-def test_agreement_endpoint_reports_statistics_for_members_only(document, reviewer, other_reviewer, editor, outsider):
+def test_agreement_endpoint_reports_statistics_for_members_only(
+    api_as, document, reviewer, other_reviewer, editor, outsider
+):
     _annotate(document, reviewer, verdict="true")
     _annotate(document, other_reviewer, verdict="mostly_true")
     url = reverse("api-project-agreement", args=["politics"])
 
-    report = _api(editor).get(url).json()
+    report = api_as(editor).get(url).json()
 
     assert report["n_units"] == 1
     assert report["percent_agreement"] == 0.0
-    assert _api(outsider).get(url).status_code == 404
+    assert api_as(outsider).get(url).status_code == 404
 
 
-def test_the_corrections_feed_pages_through_the_history_with_a_cursor(document, reviewer, editor):
+def test_the_corrections_feed_pages_through_the_history_with_a_cursor(api_as, document, reviewer, editor):
     for quote in (QUOTE, "2019", "fifty years"):
         _annotate(document, reviewer, quote=quote)
     url = reverse("api-project-corrections", args=["politics"])
-    client = _api(editor)
+    client = api_as(editor)
 
     seen, cursor = [], None
     while True:
