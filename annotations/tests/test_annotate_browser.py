@@ -346,3 +346,101 @@ def test_claims_are_accepted_or_dismissed_from_the_list_and_drafts_submitted_in_
     assert Claim.objects.get(pk=worthy.pk).state == ClaimState.ACCEPTED
     assert Claim.objects.get(pk=other.pk).state == ClaimState.DISMISSED
     assert "Submitted" in page.locator(f'#annotation-list li[data-id="{annotation.pk}"]').inner_text()
+
+
+def test_moving_my_annotation_to_the_selected_text_patches_its_span_and_a_stale_move_shows_the_conflict(
+    page, live_server, reviewer, document
+):
+    annotation = services.annotation_create(
+        document=document, author=reviewer, start=4, end=21, quote="unemployment rate", verdict="mixed", rationale="r"
+    )
+    _log_in(page, live_server, "reviewer")
+    _open(page, live_server, document)
+    page.locator(f'#annotation-list li[data-id="{annotation.pk}"] [data-action=edit]').click()
+    expect(page.get_by_role("button", name="Move to selection")).to_be_visible()
+
+    page.keyboard.press("Alt+m")  # nothing selected yet: the status says how
+    expect(page.locator("#annotate-status")).to_contain_text("Nothing selected: select the new passage")
+    assert Annotation.objects.get(pk=annotation.pk).version == 1
+
+    start = document.body.index("3.5 percent")
+    _select_utf16(page, start, start + len("3.5 percent"))
+    page.get_by_role("button", name="Move to selection").click()
+    expect(page.locator("#annotate-status")).to_contain_text("Moved to “3.5 percent”")
+
+    stored = Annotation.objects.get(pk=annotation.pk)
+    assert (stored.start, stored.end, stored.quote, stored.verdict, stored.version) == (
+        start,
+        start + len("3.5 percent"),
+        "3.5 percent",
+        "mixed",
+        2,
+    )
+    assert page.locator("#panel-quote").inner_text() == "3.5 percent"
+    page.wait_for_function("() => [...CSS.highlights.get('fc-mixed')].length === 1")
+    assert _highlighted_texts(page) == ["3.5 percent"]
+
+    fell = document.body.index("fell")  # left of the panel
+    page.mouse.move(*_char_center(page, fell))  # a selection made with the mouse keeps the edit panel open
+    page.mouse.down()
+    _select_utf16(page, fell, fell + len("fell"))
+    page.mouse.up()
+    expect(page.locator("#annotate-status")).to_contain_text("Selection ready")
+    assert page.locator("#panel-title").inner_text() == "Edit annotation"
+
+    Annotation.objects.filter(pk=annotation.pk).update(version=F("version") + 1, updated_at=timezone.now())
+    lowest = document.body.index("lowest")
+    _select_utf16(page, lowest, lowest + len("lowest"))
+    page.keyboard.press("m")  # in the text, M moves the open annotation too
+    conflict = page.locator("#panel-conflict")
+    expect(conflict).to_contain_text("changed since you opened it")
+    assert "“lowest”" in conflict.inner_text()
+    stored.refresh_from_db()
+    assert (stored.quote, stored.version) == ("3.5 percent", 3)
+
+
+def test_editing_a_saved_evidence_link_in_the_panel_patches_it_after_client_and_server_validation(
+    page, live_server, reviewer, document
+):
+    annotation = services.annotation_create(
+        document=document, author=reviewer, start=4, end=21, quote="unemployment rate", verdict="true",
+        evidence=[{"url": "https://www.bls.gov/", "title": "BLS"}],
+    )  # fmt: skip
+    link = annotation.evidence.get()
+    _log_in(page, live_server, "reviewer")
+    _open(page, live_server, document)
+    patches = []
+    page.on("request", lambda request: patches.append(request.url) if request.method == "PATCH" else None)
+    page.locator(f'#annotation-list li[data-id="{annotation.pk}"] [data-action=edit]').click()
+    page.get_by_role("button", name="Edit evidence BLS").click()
+
+    url = page.locator(f"#evidence-edit-url-{link.pk}")
+    expect(url).to_be_focused()
+    url.fill("javascript:alert(1)")
+    page.get_by_role("button", name="Save link").click()
+    expect(page.locator(f"#evidence-edit-error-{link.pk}")).to_contain_text("Only http:// and https://")
+    assert patches == []
+
+    url.fill("https://intranet/report")  # passes the browser's check, refused by the server (400)
+    url.press("Enter")
+    expect(page.locator(f"#evidence-edit-error-{link.pk}")).to_contain_text("Evidence not saved: evidence URL")
+    assert EvidenceLink.objects.get(pk=link.pk).url == "https://www.bls.gov/"
+
+    url.fill("https://www.bls.gov/cps/")
+    page.locator(f"#evidence-edit-title-{link.pk}").fill("CPS table")
+    page.locator(f"#evidence-edit-passage-{link.pk}").fill("3.5 percent")
+    page.locator(f"#evidence-edit-stance-{link.pk}").select_option("refutes")
+    page.get_by_role("button", name="Save link").click()
+    expect(page.locator("#annotate-status")).to_contain_text("Evidence updated: CPS table")
+
+    stored = EvidenceLink.objects.get(pk=link.pk)
+    assert (stored.url, stored.title, stored.quoted_passage, stored.stance) == (
+        "https://www.bls.gov/cps/",
+        "CPS table",
+        "3.5 percent",
+        "refutes",
+    )
+    assert page.locator("#panel-evidence a").inner_text() == "CPS table"
+    assert page.locator("#panel-evidence a").get_attribute("href") == "https://www.bls.gov/cps/"
+    assert Annotation.objects.get(pk=annotation.pk).version == 1  # evidence edits do not bump the version
+    assert len(patches) == 2 and all(f"/api/v1/evidence/{link.pk}/" in u for u in patches)

@@ -526,7 +526,12 @@ async function loadAnnotations() {
 }
 
 // ---- the panel -----------------------------------------------------------------------------------------
-const panel = { mode: null, id: null, version: null, span: null, claimId: null, opener: null, initial: "", staged: [], escArmed: false, deleteArmed: false, busy: false };
+const panel = {
+  mode: null, id: null, version: null, span: null, claimId: null, opener: null, initial: "", staged: [], escArmed: false, deleteArmed: false, busy: false,
+  moveSpan: null, // the text selected while an editable annotation is open: "Move to selection" moves it there
+  editingEvidence: null, // id of the saved evidence link being edited in place, and its form
+  evidenceForm: null,
+};
 const radios = [...form.querySelectorAll('input[name="verdict"]')];
 const rationale = $("panel-rationale");
 const evUrl = $("evidence-url");
@@ -544,7 +549,7 @@ function chooseVerdict(value, { focus = false } = {}) {
 }
 
 function snapshot() {
-  return JSON.stringify([chosenVerdict(), rationale.value, panel.staged.length, evUrl.value.trim(), evTitle.value, evPassage.value]);
+  return JSON.stringify([chosenVerdict(), rationale.value, panel.staged.length, evUrl.value.trim(), evTitle.value, evPassage.value, evidenceEditDirty()]);
 }
 const isDirty = () => panel.mode && panel.mode !== "view" && snapshot() !== panel.initial;
 
@@ -555,7 +560,14 @@ function setError(message) {
 function renderEvidence() {
   const a = panel.id ? anns.get(panel.id) : null;
   const items = [];
-  for (const ev of a?.evidence || []) items.push(evidenceItem(ev, panel.mode === "edit" ? { kind: "saved", id: ev.id } : null));
+  for (const ev of a?.evidence || []) {
+    if (panel.mode === "edit" && panel.editingEvidence === ev.id) items.push(evidenceEditor(ev));
+    else items.push(evidenceItem(ev, panel.mode === "edit" ? { kind: "saved", id: ev.id } : null));
+  }
+  if (panel.editingEvidence !== null && !(a?.evidence || []).some((ev) => ev.id === panel.editingEvidence)) {
+    panel.editingEvidence = null; // deleted meanwhile
+    panel.evidenceForm = null;
+  }
   panel.staged.forEach((ev, index) => items.push(evidenceItem(ev, { kind: "staged", index })));
   const list = $("panel-evidence");
   list.replaceChildren(...items);
@@ -576,9 +588,98 @@ function evidenceItem(ev, removable) {
     item.append(el("span", { class: "muted small", text: " (not saved yet) " }),
       el("button", { type: "button", class: "link small", "data-staged": String(removable.index), text: "Remove", "aria-label": `Remove ${label}` }));
   } else if (removable?.kind === "saved") {
-    item.append(" ", el("button", { type: "button", class: "link small", "data-evidence": String(removable.id), text: "Delete", "aria-label": `Delete evidence ${label}` }));
+    item.append(" ",
+      el("button", { type: "button", class: "link small", "data-evidence": String(removable.id), "data-action": "edit-evidence", text: "Edit", "aria-label": `Edit evidence ${label}` }),
+      " ",
+      el("button", { type: "button", class: "link small", "data-evidence": String(removable.id), "data-action": "delete-evidence", text: "Delete", "aria-label": `Delete evidence ${label}` }));
   }
   return item;
+}
+
+/** The in-place form for one saved evidence link (kept across re-renders while it is open). */
+function evidenceEditor(ev) {
+  if (panel.evidenceForm?.id === ev.id) return panel.evidenceForm.item;
+  const ids = (name) => `evidence-edit-${name}-${ev.id}`;
+  const url = el("input", { type: "url", id: ids("url"), inputMode: "url", autocomplete: "off", value: ev.url, "aria-describedby": ids("error") });
+  const title = el("input", { type: "text", id: ids("title"), maxLength: 500, value: ev.title });
+  const passage = el("textarea", { id: ids("passage"), rows: 2, value: ev.quoted_passage });
+  const stance = el("select", { id: ids("stance") }, ...cfg.stances.map((s) => el("option", { value: s.value, text: s.label })));
+  stance.value = ev.stance;
+  const error = el("p", { id: ids("error"), class: "error small", "aria-live": "polite" });
+  const label = (field, text) => el("label", { htmlFor: field.id, text });
+  const item = el("li", { class: "evidence evidence-edit", "data-evidence-edit": String(ev.id) },
+    el("fieldset", {},
+      el("legend", { text: `Edit evidence link “${truncate(ev.title || ev.url, 40)}”` }),
+      label(url, "URL (http or https)"), url, error,
+      label(title, "Title"), title,
+      label(passage, "Quoted passage"), passage,
+      label(stance, "Stance"), stance,
+      el("span", { class: "evidence-edit-actions" },
+        el("button", { type: "button", class: "secondary small", "data-evidence": String(ev.id), "data-action": "save-evidence", text: "Save link" }),
+        " ",
+        el("button", { type: "button", class: "link small", "data-evidence": String(ev.id), "data-action": "cancel-evidence", text: "Cancel" }))));
+  panel.evidenceForm = { id: ev.id, item, url, title, passage, stance, error, original: ev };
+  return item;
+}
+
+function evidenceEditValues() {
+  const f = panel.evidenceForm;
+  return f ? { url: f.url.value.trim(), title: f.title.value.trim(), quoted_passage: f.passage.value, stance: f.stance.value } : null;
+}
+
+function evidenceEditDirty() {
+  const values = evidenceEditValues();
+  if (!values) return false;
+  const ev = panel.evidenceForm.original;
+  return values.url !== ev.url || values.title !== ev.title || values.quoted_passage !== ev.quoted_passage || values.stance !== ev.stance;
+}
+
+function editEvidence(id) {
+  panel.editingEvidence = id;
+  panel.evidenceForm = null;
+  renderEvidence();
+  panel.evidenceForm?.url.focus();
+}
+
+function cancelEvidenceEdit({ focus = true } = {}) {
+  const id = panel.editingEvidence;
+  panel.editingEvidence = null;
+  panel.evidenceForm = null;
+  renderEvidence();
+  if (focus) ($("panel-evidence").querySelector(`button[data-action="edit-evidence"][data-evidence="${id}"]`) || evUrl).focus();
+}
+
+/** PATCH /api/v1/evidence/{id}/ with the in-place form; true when saved (or nothing to save). */
+async function saveEvidenceEdit() {
+  const f = panel.evidenceForm;
+  if (!f) return true;
+  const values = evidenceEditValues();
+  f.error.textContent = "";
+  const problem = !values.url ? "Enter the URL of the evidence." : !httpUrl(values.url) ? "Only http:// and https:// links can be evidence."
+    : /\s/.test(values.url) ? "A URL cannot contain spaces." : "";
+  if (problem) {
+    f.error.textContent = problem;
+    f.url.focus();
+    return false;
+  }
+  if (!evidenceEditDirty()) {
+    cancelEvidenceEdit();
+    return true;
+  }
+  const changes = Object.fromEntries(Object.entries(values).filter(([key, value]) => value !== f.original[key]));
+  const response = await api("PATCH", `evidence/${f.id}/`, changes);
+  if (panel.evidenceForm !== f) return false; // the panel moved on meanwhile
+  if (!response.ok) {
+    f.error.textContent = `Evidence not saved: ${response.data.detail}`;
+    f.url.focus();
+    return false;
+  }
+  const a = anns.get(panel.id);
+  if (a) a.evidence = (a.evidence || []).map((ev) => (ev.id === f.id ? response.data : ev));
+  cancelEvidenceEdit();
+  scheduleRender();
+  announce(`Evidence updated: ${truncate(response.data.title || response.data.url, 60)}.`);
+  return true;
 }
 
 function fillPanel({ title, meta, quote, verdict, text, readOnly }) {
@@ -598,6 +699,9 @@ function fillPanel({ title, meta, quote, verdict, text, readOnly }) {
   setError("");
   panel.staged = [];
   panel.escArmed = false;
+  panel.moveSpan = null;
+  panel.editingEvidence = null;
+  panel.evidenceForm = null;
   disarmDelete();
 }
 
@@ -635,6 +739,7 @@ function openNew(span, { verdict = "", claimId = null, opener = null, startedAt 
   $("panel-submit").hidden = false;
   $("panel-submit").textContent = "Save and submit";
   $("panel-delete").hidden = true;
+  $("panel-move-row").hidden = true;
   setMark("pending", span);
   setMark("selected", null);
   showPanel(verdict ? rationale : radios.find((r) => r.checked), startedAt);
@@ -658,6 +763,7 @@ function openExisting(id, { opener = null, scroll = true, focus = null } = {}) {
   });
   $("panel-save").hidden = mode === "view";
   $("panel-delete").hidden = mode === "view";
+  $("panel-move-row").hidden = mode === "view";
   $("panel-submit").hidden = mode === "view" || a.status === "submitted";
   $("panel-submit").textContent = "Submit for review";
   setMark("pending", null);
@@ -671,7 +777,7 @@ function closePanel({ restoreFocus = true } = {}) {
   if (!panel.mode) return;
   const opener = panel.opener;
   panelEl.hidden = true;
-  Object.assign(panel, { mode: null, id: null, version: null, span: null, claimId: null, opener: null, staged: [] });
+  Object.assign(panel, { mode: null, id: null, version: null, span: null, claimId: null, opener: null, staged: [], moveSpan: null, editingEvidence: null, evidenceForm: null });
   setMark("pending", null);
   setMark("selected", null);
   if (restoreFocus) (opener && opener.isConnected && opener !== document.body ? opener : bodyEl).focus({ preventScroll: true });
@@ -726,6 +832,7 @@ async function save({ thenSubmit = false } = {}) {
   panel.busy = true;
   $("panel-save").disabled = true;
   try {
+    if (panel.mode === "edit" && panel.evidenceForm && !(await saveEvidenceEdit())) return;
     if (panel.mode === "new") await saveNew(verdict, thenSubmit);
     else await saveExisting(verdict, thenSubmit);
   } finally {
@@ -780,6 +887,56 @@ async function saveExisting(verdict, thenSubmit) {
   announce(`Saved: ${verdictLabel(anns.get(id).verdict)} for “${truncate(anns.get(id).quote.exact, 60)}”.`);
 }
 
+/** The span to move the open annotation to: the current text selection, or the one made while the panel was open. */
+function moveTarget() {
+  return selectionSpan() || panel.moveSpan;
+}
+
+function noteMoveSelection(span) {
+  panel.moveSpan = span;
+  setMark("pending", span);
+  announce("Selection ready: press “Move to selection” (Alt+M) to move this annotation there, or close the panel to annotate it as a new one.");
+}
+
+async function moveToSelection() {
+  if (panel.mode !== "edit" || panel.busy) return;
+  const span = moveTarget();
+  if (!span) {
+    return announce("Nothing selected: select the new passage in the text (mouse, or Shift+arrow keys in the text), then press “Move to selection” or Alt+M.", { error: true });
+  }
+  const a = anns.get(panel.id);
+  if (!a) return;
+  if (span.start === a.start && span.end === a.end) return announce("The annotation already covers that selection.");
+  const { exact } = quoteOf(span.start, span.end);
+  setError("");
+  panel.busy = true;
+  $("panel-move").disabled = true;
+  try {
+    const response = await api("PATCH", `annotations/${a.id}/?unit=utf16`, { version: panel.version, start: span.start, end: span.end, exact });
+    if (!response.ok) {
+      if (response.status === 409) return showConflict(response.data, { moveTo: exact });
+      if (response.status === 404) return failed(response);
+      return setError(`Not moved: ${response.data.detail}`);
+    }
+    const moved = response.data;
+    moved.evidence = moved.evidence ?? a.evidence;
+    store(moved);
+    scheduleRender();
+    panel.version = moved.version;
+    panel.span = { start: moved.start, end: moved.end };
+    panel.moveSpan = null;
+    $("panel-quote").textContent = truncate(moved.quote.exact, 600);
+    $("panel-meta").textContent = `By you · ${statusLabel(moved.status)} · version ${moved.version} · updated ${new Date(moved.updated_at).toLocaleString()}`;
+    setMark("pending", null);
+    setMark("selected", panel.span);
+    getSelection().removeAllRanges();
+    announce(`Moved to “${truncate(moved.quote.exact, 60)}”.`);
+  } finally {
+    panel.busy = false;
+    $("panel-move").disabled = false;
+  }
+}
+
 async function submitOne(id, version, { close }) {
   const response = await api("POST", `annotations/${id}/submit`, { version });
   if (!response.ok) {
@@ -820,7 +977,7 @@ function valuesList(pairs) {
   return el("dl", {}, ...pairs.flatMap(([k, v]) => [el("dt", { text: k }), el("dd", { text: v })]));
 }
 
-function showConflict(data) {
+function showConflict(data, { moveTo = null } = {}) {
   const box = $("panel-conflict");
   const current = data && typeof data.current === "object" ? data.current : null;
   const reload = el("button", { type: "button", id: "conflict-reload", text: "Reload" });
@@ -837,7 +994,9 @@ function showConflict(data) {
       ["Updated", current.updated_at ? new Date(current.updated_at).toLocaleString() : "—"],
     ]));
   }
-  box.append(el("h3", { text: "Your unsaved changes" }), valuesList([["Verdict", verdictLabel(chosenVerdict())], ["Rationale", rationale.value || "—"]]));
+  const mine = [["Verdict", verdictLabel(chosenVerdict())], ["Rationale", rationale.value || "—"]];
+  if (moveTo !== null) mine.unshift(["Move to", `“${truncate(moveTo, 200)}”`]);
+  box.append(el("h3", { text: "Your unsaved changes" }), valuesList(mine));
   box.append(el("p", { class: "small", text: "Reload replaces your changes with the server's version; copy anything you want to keep first." }), reload);
   reload.addEventListener("click", reloadFromServer);
   box.hidden = false;
@@ -1031,6 +1190,10 @@ function onTextKey(event) {
     describeCaret();
     return;
   }
+  if (panel.mode === "edit" && event.code === "KeyM" && !event.ctrlKey && !event.metaKey && !event.shiftKey) {
+    event.preventDefault();
+    return moveToSelection();
+  }
   if ((event.ctrlKey || event.metaKey) && key.toLowerCase() === "a") {
     event.preventDefault();
     selectSpan(0, LEN);
@@ -1133,6 +1296,7 @@ function onMouseUp(event) {
   window.__annotateMouseUpDispatchMs = performance.now() - event.timeStamp;
   pressedInText = false;
   const span = selectionSpan();
+  if (span && panel.mode === "edit") return noteMoveSelection(span);
   if (span) return openNew(span, { opener: bodyEl, startedAt: event.timeStamp });
   if (event.button !== 0 || !pressAt || Math.abs(event.clientX - pressAt.x) + Math.abs(event.clientY - pressAt.y) > 4) return;
   const c = charAt(event.clientX, event.clientY);
@@ -1171,6 +1335,22 @@ function wire() {
   });
   panelEl.addEventListener("keydown", (event) => {
     const typing = event.target.matches("textarea, input[type=text], input[type=url], select");
+    if (event.target.closest(".evidence-edit")) {
+      if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation();
+        return cancelEvidenceEdit();
+      }
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey || event.target.matches("input"))) {
+        event.preventDefault();
+        return saveEvidenceEdit();
+      }
+      if (typing) return;
+    }
+    if (event.altKey && !event.ctrlKey && !event.metaKey && event.code === "KeyM" && panel.mode === "edit") {
+      event.preventDefault();
+      return moveToSelection();
+    }
     if (event.key === "Escape") {
       event.preventDefault();
       if (isDirty() && !panel.escArmed) {
@@ -1199,6 +1379,8 @@ function wire() {
   $("panel-close").addEventListener("click", () => closePanel());
   $("panel-cancel").addEventListener("click", () => closePanel());
   $("panel-submit").addEventListener("click", () => save({ thenSubmit: true }));
+  $("panel-move").addEventListener("mousedown", (event) => event.preventDefault()); // keep the text selection
+  $("panel-move").addEventListener("click", () => moveToSelection());
   $("panel-delete").addEventListener("click", () => {
     if (!panel.deleteArmed) {
       panel.deleteArmed = true;
@@ -1224,6 +1406,21 @@ function wire() {
       return evUrl.focus();
     }
     const evidenceId = Number(button.dataset.evidence);
+    const action = button.dataset.action;
+    if (action === "edit-evidence") {
+      if (panel.evidenceForm && evidenceEditDirty() && panel.editingEvidence !== evidenceId) {
+        panel.evidenceForm.error.textContent = "Save or cancel this link's changes first.";
+        return panel.evidenceForm.url.focus();
+      }
+      return editEvidence(evidenceId);
+    }
+    if (action === "save-evidence") return saveEvidenceEdit();
+    if (action === "cancel-evidence") return cancelEvidenceEdit();
+    if (action !== "delete-evidence") return;
+    if (panel.editingEvidence === evidenceId) {
+      panel.editingEvidence = null;
+      panel.evidenceForm = null;
+    }
     const response = await api("DELETE", `evidence/${evidenceId}/`);
     if (!response.ok && response.status !== 404) return setError(`Evidence not deleted: ${response.data.detail}`);
     const a = anns.get(panel.id);
