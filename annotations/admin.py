@@ -69,8 +69,29 @@ class MembershipAdmin(ProjectScopedAdmin):
     autocomplete_fields = ["user", "project"]
 
 
+class DocumentAdminForm(forms.ModelForm):
+    """Checks what the import service would refuse, so the admin shows a form error instead of failing."""
+
+    class Meta:
+        model = Document
+        fields = ["project", "title", "body", "source_url", "author", "published_at", "metadata"]
+
+    def clean_source_url(self):
+        url = self.cleaned_data.get("source_url", "")
+        if url and not url.lower().startswith(("http://", "https://")):
+            raise forms.ValidationError("Only http(s) URLs are accepted.")
+        return url
+
+    def clean_body(self):
+        body = self.cleaned_data.get("body", "")
+        if body is not None and not body.strip():
+            raise forms.ValidationError("The article text is empty.")
+        return body
+
+
 @admin.register(Document)
 class DocumentAdmin(ProjectScopedAdmin):
+    form = DocumentAdminForm
     list_display = ["title", "project", "segmentation_status", "claim_count", "imported_by", "imported_at"]
     list_filter = ["segmentation_status", "project", "imported_at"]
     search_fields = ["title", "author", "source_url", "content_sha256"]

@@ -61,3 +61,23 @@ def test_adding_a_document_in_the_admin_runs_the_import_service(admin_client, pr
     assert (document.title, document.body) == ("Added in admin", ("Body text. " * 5).strip())
     assert document.metadata["boilerplate"]["tail"] == "Top Articles\nMore"
     assert document.content_sha256
+
+
+def test_adding_a_document_with_a_non_http_source_url_shows_a_form_error(admin_client, project):
+    response = admin_client.post(
+        reverse("admin:annotations_document_add"),
+        {"project": project.pk, "title": "T", "body": "Some text.", "source_url": "ftp://example.org/a",
+         "author": "", "metadata": "{}", "segmentation_status": "pending"},
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    assert b"Only http(s) URLs are accepted." in response.content
+    assert not Document.objects.exists()
+
+
+def test_the_document_change_page_shows_the_text_read_only(admin_client, document):
+    response = admin_client.get(reverse("admin:annotations_document_change", args=[document.pk]))
+
+    assert response.status_code == 200
+    assert 'name="body"' not in response.content.decode()
+    assert document.body.encode() in response.content
