@@ -1,6 +1,6 @@
 """Import files into a project: the adapter between article files and ``document_import``.
 
-Used by the ``import_articles`` and ``seed_demo`` commands (and later the API's upload).
+Used by the ``import_articles`` and ``seed_demo`` commands and the API's file upload.
 """
 
 from collections.abc import Callable, Iterator
@@ -11,8 +11,24 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
 from annotations import services
-from annotations.domain.article_files import ArticleFileError, iter_article_paths, read_article_file
+from annotations.domain.article_files import ArticleFileError, ArticleRecord, iter_article_paths, read_article_file
 from annotations.models import Project
+
+
+def import_record(
+    record: ArticleRecord, *, project: Project, imported_by: AbstractBaseUser | None, source: str | None = None
+) -> services.ImportOutcome:
+    """One parsed article → ``services.document_import`` (raises ``services.Rejected``)."""
+    return services.document_import(
+        project=project,
+        title=record.title,
+        body=record.body,
+        source_url=record.url,
+        author=record.author,
+        published_at=record.published_at,
+        imported_by=imported_by,
+        metadata={"source": source or record.source, "format": record.format},
+    )
 
 
 @dataclass
@@ -54,16 +70,7 @@ def import_paths(
                 emit("failed", str(record))
                 continue
             try:
-                outcome = services.document_import(
-                    project=project,
-                    title=record.title,
-                    body=record.body,
-                    source_url=record.url,
-                    author=record.author,
-                    published_at=record.published_at,
-                    imported_by=imported_by,
-                    metadata={"source": record.source, "format": record.format},
-                )
+                outcome = import_record(record, project=project, imported_by=imported_by)
             except services.Rejected as exc:
                 emit("failed", f"{record.source}: {exc}")
                 continue

@@ -5,7 +5,17 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import Length
 from django.http import Http404
 
-from annotations.models import Annotation, Claim, ClaimState, Document, EvidenceLink, Membership, Project
+from annotations.models import (
+    Annotation,
+    AuditEvent,
+    Claim,
+    ClaimState,
+    Document,
+    EvidenceLink,
+    Membership,
+    Project,
+    ReviewAssignment,
+)
 
 
 def projects_for_user(user: AbstractBaseUser) -> QuerySet[Project]:
@@ -192,8 +202,6 @@ def review_queue(user: AbstractBaseUser) -> QuerySet[Annotation]:
 
 def my_queue(user: AbstractBaseUser) -> dict:
     """A reviewer's work: documents assigned to them and their annotations sent back for changes."""
-    from annotations.models import ReviewAssignment
-
     return {
         "assignments": ReviewAssignment.objects.filter(
             reviewer=user, document__project__memberships__user=user
@@ -205,15 +213,11 @@ def my_queue(user: AbstractBaseUser) -> dict:
 
 
 def corrections_feed(project: Project) -> QuerySet:
-    from annotations.models import AuditEvent
-
     return AuditEvent.objects.filter(project=project).select_related("actor")
 
 
 def deletions_since(user: AbstractBaseUser, since) -> QuerySet:
     """Annotation deletions after ``since`` in the user's projects (for incremental sync)."""
-    from annotations.models import AuditEvent
-
     return AuditEvent.objects.filter(
         object_type="annotation", action="delete", at__gt=since, project__memberships__user=user
     ).order_by("at", "id")

@@ -11,10 +11,10 @@ def exception_handler(exc, context) -> Response | None:
     if isinstance(exc, services.Conflict):
         current = exc.current
         if current is not None and not isinstance(current, dict):
-            from annotations.api.views import _converters, present_annotation
+            from annotations.api.views import offset_converters, present_annotation
 
             request = context["request"]
-            current = present_annotation(current, request.user, _converters(request, {current.document_id}))
+            current = present_annotation(current, request.user, offset_converters(request, {current.document_id}))
         return Response({"detail": str(exc), "current": current}, status=409)
     if isinstance(exc, ObjectDoesNotExist):
         return Response({"detail": "Not found."}, status=404)

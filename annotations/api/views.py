@@ -21,9 +21,11 @@ from annotations import selectors, services
 from annotations.api import serializers as s
 from annotations.api.filters import AnnotationFilter
 from annotations.api.pagination import decode_cursor, keyset_page
+from annotations.domain.article_files import ArticleFileError, read_article_file
 from annotations.domain.checkworthiness import load_default as load_checkworthiness
 from annotations.domain.spans import OffsetConverter, SpanError
 from annotations.domain.verdicts import Verdict
+from annotations.importing import import_record
 from annotations.models import Annotation, ClaimState, Document
 
 serializers_datetime = drf_serializers.DateTimeField()
@@ -39,7 +41,7 @@ def _utf16(request: Request) -> bool:
     return unit == "utf16"
 
 
-def _converters(request: Request, document_ids: set[int]) -> dict[int, OffsetConverter] | None:
+def offset_converters(request: Request, document_ids: set[int]) -> dict[int, OffsetConverter] | None:
     """One query for the bodies of the documents involved, only when UTF-16 offsets were asked for."""
     if not _utf16(request):
         return None
@@ -91,7 +93,7 @@ def present_annotation(annotation: Annotation, user, converters: dict[int, Offse
 
 def _annotation_response(request: Request, annotation_id: int, code: int = status.HTTP_200_OK) -> Response:
     annotation = selectors.annotations_for_user(request.user).get(pk=annotation_id)
-    converters = _converters(request, {annotation.document_id})
+    converters = offset_converters(request, {annotation.document_id})
     return Response(present_annotation(annotation, request.user, converters), status=code)
 
 
@@ -162,18 +164,13 @@ class DocumentListApi(APIView):
         data = s.DocumentCreateIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        project = self._project_for_import(request, fields.pop("project"))
+        project = selectors.project_for_user(request.user, fields.pop("project"))
         outcome = services.document_import(project=project, imported_by=request.user, **fields,
                                            metadata={"source": "api"})  # fmt: skip
         return self._import_response(outcome)
 
-    def _project_for_import(self, request: Request, slug: str):
-        return selectors.project_for_user(request.user, slug)
-
     def _upload(self, request: Request) -> Response:
-        from annotations.domain.article_files import ArticleFileError, read_article_file
-
-        project = self._project_for_import(request, request.data.get("project", ""))
+        project = selectors.project_for_user(request.user, request.data.get("project", ""))
         upload = request.FILES["file"]
         if upload.size > settings.IMPORT_MAX_BYTES:
             limit = settings.IMPORT_MAX_BYTES
@@ -189,12 +186,7 @@ class DocumentListApi(APIView):
             return Response({"detail": "; ".join(errors)}, status=status.HTTP_400_BAD_REQUEST)
         if len(records) != 1:
             raise ValidationError({"file": [f"{name} holds {len(records)} articles; upload one per request"]})
-        record = records[0]
-        outcome = services.document_import(
-            project=project, title=record.title, body=record.body, source_url=record.url, author=record.author,
-            published_at=record.published_at, imported_by=request.user,
-            metadata={"source": f"upload:{name}", "format": record.format},
-        )  # fmt: skip
+        outcome = import_record(records[0], project=project, imported_by=request.user, source=f"upload:{name}")
         return self._import_response(outcome)
 
     def _import_response(self, outcome: services.ImportOutcome) -> Response:
@@ -285,7 +277,7 @@ class AnnotationListApi(APIView):
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         rows, next_cursor, sync = keyset_page(filterset.qs, request)
-        converters = _converters(request, {row.document_id for row in rows})
+        converters = offset_converters(request, {row.document_id for row in rows})
         results = [present_annotation(row, request.user, converters) for row in rows]
         return Response({"results": results, "next": next_cursor, "sync": sync, "deleted": self._deleted(request)})
 
