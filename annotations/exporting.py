@@ -17,8 +17,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
-from annotations.api.filters import AnnotationFilter
 from annotations.domain.export_formats import FORMATS, ExportFormat, ExportLinks, iso_datetime, render
+from annotations.filters import AnnotationFilter
 from annotations.models import Annotation, AnnotationStatus, Document, EvidenceLink, Project
 from annotations.services import Rejected
 

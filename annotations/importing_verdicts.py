@@ -17,12 +17,15 @@ object per line, each with a ``type``:
   as it is; otherwise the document line is imported through ``services.document_import`` (which cleans
   the text again; the file is refused if that would change the text, since offsets would then be wrong).
   An annotation whose document is neither in the project nor on an earlier line is an error.
-* Annotations are written through ``services.annotation_create`` (which checks ``quote.exact ==
-  body[start:end]``, the verdict and every evidence URL and stance), then their review status and
-  version are restored. Ids and timestamps are new; everything else re-exports identically.
-* People are matched by username. A username the site does not know becomes an **inactive** user with no
-  usable password: authorship survives the trip, nobody can log in as that account until an admin
-  activates it (and sets a password), and it is not made a member of any project.
+* Annotations are written through ``services.annotation_import`` (which checks ``quote.exact ==
+  body[start:end]``, the verdict and every evidence URL and stance, and writes the AuditEvents). Ids and
+  timestamps are new; in a restore everything else re-exports identically.
+* Work per call is bounded: at most ``VERDICT_IMPORT_MAX_RECORDS`` records (413 above it), besides the
+  byte limit of the endpoint.
+* People and review states follow the rules of ``services/verdict_import.py``: a desk editor's import goes
+  through the workflow (states capped, authors only from the desk's members, others recorded as "originally
+  by NAME", no account created or looked up outside the desk); a site admin's restore keeps states and
+  authors as they were (unknown usernames become inactive accounts).
 * An annotation's claim is linked to the claim with the same span in the target document, or a
   person-made, accepted claim is created for it (machine segmentation never replaces those).
 * An annotation that already existed in the project before this import (same document, author, span,
@@ -36,31 +39,23 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from django.contrib.auth import get_user_model
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 
 from annotations import services
 from annotations.domain.spans import SpanError, validate_span
 from annotations.domain.text import content_sha256
-from annotations.models import (
-    Annotation,
-    AnnotationStatus,
-    AuditEvent,
-    Claim,
-    ClaimOrigin,
-    ClaimState,
-    Document,
-    EvidenceLink,
-    Project,
-)
+from annotations.domain.vocabulary import AnnotationStatus
+from annotations.models import Annotation, Document, Project
 
 MISSING = object()
+MAX_VERSION = 2**31 - 1  # the database's integer range
 
 
-class VerdictImportError(services.Rejected):
+class VerdictImportError(services.Invalid):
     """A bad line (or file): the message names the file and line and is safe to show (HTTP 400)."""
 
     def __init__(self, source: str, line: int | None, reason: str):
@@ -68,24 +63,37 @@ class VerdictImportError(services.Rejected):
         super().__init__(f"{source}:{line}: {reason}" if line else f"{source}: {reason}")
 
 
+class VerdictImportTooLarge(services.TooLarge):
+    """More records than one import may hold (HTTP 413)."""
+
+
 @dataclass
 class VerdictImportReport:
+    restore: bool = False
     documents_created: int = 0
     documents_matched: int = 0
     annotations_created: int = 0
     annotations_skipped: int = 0
     evidence_created: int = 0
-    users_created: list[str] = field(default_factory=list)
+    states_capped: int = 0  # desk import: arrived as submitted because the workflow would not allow the state
+    authors_not_members: list[str] = field(default_factory=list)  # desk import: recorded as "originally by"
+    users_created: list[str] = field(default_factory=list)  # restore only
 
     def as_dict(self) -> dict:
-        return {
+        data = {
+            "mode": "restore" if self.restore else "desk",
             "documents_created": self.documents_created,
             "documents_matched": self.documents_matched,
             "annotations_created": self.annotations_created,
             "annotations_skipped": self.annotations_skipped,
             "evidence_created": self.evidence_created,
-            "users_created": self.users_created,
         }
+        if self.restore:
+            data["users_created"] = self.users_created
+        else:
+            data["states_capped"] = self.states_capped
+            data["authors_not_members"] = self.authors_not_members
+        return data
 
     @property
     def summary(self) -> str:
@@ -96,6 +104,10 @@ class VerdictImportReport:
         )
         if self.users_created:
             text += f"; {len(self.users_created)} inactive user(s) created: {', '.join(self.users_created)}"
+        if self.states_capped:
+            text += f"; {self.states_capped} arrived as submitted (the workflow would not allow their state)"
+        if self.authors_not_members:
+            text += f"; not members of the desk, kept as 'originally by': {', '.join(self.authors_not_members)}"
         return text
 
 
@@ -105,10 +117,16 @@ def import_verdict_lines(
     project: Project,
     source: str,
     imported_by: AbstractBaseUser | None = None,
+    restore: bool | None = None,
 ) -> VerdictImportReport:
     """Import JSON Lines (bytes or str, one record per item; line numbers count from 1) into ``project``.
-    All or nothing: raises VerdictImportError naming ``source`` and the line, and writes nothing."""
-    importer = _Importer(project=project, source=source, imported_by=imported_by)
+
+    ``imported_by`` None is the site itself (a command): a restore. A user imports into their desk under the
+    desk rules unless ``restore`` (site admins only). All or nothing: raises VerdictImportError naming
+    ``source`` and the line (or Forbidden/NotFound/VerdictImportTooLarge), and writes nothing."""
+    restore = imported_by is None if restore is None else restore
+    services.verdict_import_check(project=project, importer=imported_by, restore=restore)
+    importer = _Importer(project=project, source=source, imported_by=imported_by, restore=restore)
     with transaction.atomic():
         for number, raw in enumerate(lines, start=1):
             importer.line(number, raw)
@@ -116,12 +134,14 @@ def import_verdict_lines(
 
 
 class _Importer:
-    def __init__(self, *, project: Project, source: str, imported_by: AbstractBaseUser | None):
-        self.project, self.source, self.imported_by = project, source, imported_by
-        self.report = VerdictImportReport()
+    def __init__(self, *, project: Project, source: str, imported_by: AbstractBaseUser | None, restore: bool):
+        self.project, self.source, self.imported_by, self.restore = project, source, imported_by, restore
+        self.report = VerdictImportReport(restore=restore)
         self.documents: dict[str, Document] = {}  # sha256 → document of the target project
-        self.users: dict[str, AbstractBaseUser] = {}
+        self.people: dict[str, tuple[AbstractBaseUser, str]] = {}  # username → (account, original author)
         self.number = 0
+        self.records = 0
+        self.max_records = settings.VERDICT_IMPORT_MAX_RECORDS
         # Annotations with a larger id were created by this import: never "already present".
         self.existing_max_id = Annotation.objects.aggregate(top=Max("id"))["top"] or 0
 
@@ -147,6 +167,11 @@ class _Importer:
             raise self.fail(f"malformed JSON line ({exc.msg} at column {exc.colno})") from None
         if not isinstance(record, dict):
             raise self.fail("expected a JSON object")
+        self.records += 1
+        if self.records > self.max_records:
+            raise VerdictImportTooLarge(
+                f"{self.source}: more than {self.max_records:,} records (VERDICT_IMPORT_MAX_RECORDS); split the file"
+            )
         kind = record.get("type")
         if kind == "document":
             self.document(record)
@@ -227,54 +252,61 @@ class _Importer:
             self.documents[digest] = document
         return document
 
-    def user(self, reference: object, name: str) -> AbstractBaseUser:
+    def person(self, reference: object, name: str) -> tuple[AbstractBaseUser, str]:
+        """(account, original author name) for a username in the file; see services/verdict_import.py."""
         if not isinstance(reference, dict):
             raise self.fail(f"field {name!r} must be an object with a username")
         username = self.get(reference, "username", str)
-        user = self.users.get(username)
-        if user is None:
-            user = get_user_model().objects.filter(**{get_user_model().USERNAME_FIELD: username}).first()
-            if user is None:
-                try:
-                    user = user_create_inactive(username=username)
-                except ValidationError as exc:
-                    raise self.fail(f"invalid username {username!r}: {' '.join(exc.messages)}") from None
+        if username not in self.people:
+            self.people[username] = self._resolve(username)
+        return self.people[username]
+
+    def _resolve(self, username: str) -> tuple[AbstractBaseUser, str]:
+        if self.restore:
+            try:
+                user, created = services.user_get_or_create_inactive(username=username)
+            except ValidationError as exc:
+                raise self.fail(f"invalid username {username!r}: {' '.join(exc.messages)}") from None
+            if created:
                 self.report.users_created.append(username)
-            self.users[username] = user
-        return user
+            return user, ""
+        member = services.desk_member(self.project, username)
+        if member is not None:
+            return member, ""
+        self.report.authors_not_members.append(username)
+        return self.imported_by, username[:300]
 
     def annotation(self, record: dict) -> None:
         reference = self.get(record, "document", dict)
         document = self.find_document(reference)
-        author = self.user(record.get("author"), "author")
+        author, original_author = self.person(record.get("author"), "author")
         start, end = self.get(record, "start", int), self.get(record, "end", int)
         exact = self.get(self.get(record, "quote", dict), "exact", str)
         verdict = self.get(record, "verdict", str, "")
         rationale = self.get(record, "rationale", str, "")
-        status = self.get(record, "status", str, AnnotationStatus.DRAFT)
+        status = self.get(record, "status", str, AnnotationStatus.DRAFT.value)
         if status not in AnnotationStatus.values:
             raise self.fail(f"unknown status {status!r}; expected one of {', '.join(AnnotationStatus.values)}")
         version = self.get(record, "version", int, 1)
-        if version < 1:
-            raise self.fail(f"version must be at least 1, not {version}")
-        evidence, added_by = [], []
+        if not 1 <= version <= MAX_VERSION:
+            raise self.fail(f"version must be between 1 and {MAX_VERSION}, not {version}")
+        evidence = []
         for item in self.get(record, "evidence", list, []):
             if not isinstance(item, dict):
                 raise self.fail("every evidence item must be an object")
-            evidence.append(
-                {
-                    "url": self.get(item, "url", str),
-                    "title": self.get(item, "title", str, ""),
-                    "quoted_passage": self.get(item, "quoted_passage", str, ""),
-                    "stance": self.get(item, "stance", str, "context"),
-                }
-            )
-            added_by.append(self.user(item.get("added_by", {"username": author.get_username()}), "added_by"))
+            added_by, _ = self.person(item.get("added_by", {"username": self._username(record)}), "added_by")
+            fields = {
+                "url": self.get(item, "url", str),
+                "title": self.get(item, "title", str, ""),
+                "quoted_passage": self.get(item, "quoted_passage", str, ""),
+                "stance": self.get(item, "stance", str, "context"),
+            }
+            evidence.append((fields, added_by))
         claim_span = self.get(record, "claim", (dict, type(None)), None)
 
         duplicate = Annotation.objects.filter(
             document=document, author=author, start=start, end=end, verdict=verdict, rationale=rationale,
-            pk__lte=self.existing_max_id,
+            original_author=original_author, pk__lte=self.existing_max_id,
         ).exists()  # fmt: skip
         if duplicate:
             self.report.annotations_skipped += 1
@@ -283,76 +315,24 @@ class _Importer:
         if claim_span is not None:
             claim = self.claim(document, self.get(claim_span, "start", int), self.get(claim_span, "end", int))
         try:
-            annotation = services.annotation_create(
-                document=document, author=author, start=start, end=end, quote=exact, verdict=verdict,
-                rationale=rationale, claim=claim, evidence=evidence,
+            annotation = services.annotation_import(
+                document=document, author=author, original_author=original_author, start=start, end=end,
+                quote=exact, verdict=verdict, rationale=rationale, claim=claim, evidence=evidence, status=status,
+                version=version, importer=self.imported_by, source=self.source, restore=self.restore,
             )  # fmt: skip
-        except (services.Rejected, PermissionDenied) as exc:
+        except services.Invalid as exc:
             raise self.fail(str(exc)) from None
-        annotation_restore_review_state(
-            annotation=annotation, status=status, version=version, evidence_added_by=added_by,
-            imported_by=self.imported_by, source=self.source,
-        )  # fmt: skip
         self.report.annotations_created += 1
         self.report.evidence_created += len(evidence)
+        self.report.states_capped += annotation.status != status
 
-    def claim(self, document: Document, start: int, end: int) -> Claim:
+    def _username(self, record: dict) -> str:
+        author = record.get("author")
+        return author.get("username") if isinstance(author, dict) else ""
+
+    def claim(self, document: Document, start: int, end: int):
         try:
             validate_span(document.body, start, end)
         except SpanError as exc:
             raise self.fail(f"claim: {exc}") from None
-        claim = Claim.objects.filter(document=document, start=start, end=end).first()
-        return claim or claim_create_for_import(document=document, start=start, end=end)
-
-
-# ---- writes the import needs that services.py does not offer -------------------------------------
-
-
-@transaction.atomic
-def user_create_inactive(*, username: str) -> AbstractBaseUser:
-    """A placeholder account for an imported author: inactive, no usable password, no memberships."""
-    user_model = get_user_model()
-    user = user_model(**{user_model.USERNAME_FIELD: username}, is_active=False)
-    user.set_unusable_password()
-    user.full_clean(exclude=["password"])
-    user.save()
-    return user
-
-
-@transaction.atomic
-def claim_create_for_import(*, document: Document, start: int, end: int) -> Claim:
-    """The claim an imported annotation was linked to: person-made and accepted, so re-segmentation keeps it."""
-    return Claim.objects.create(
-        document=document, start=start, end=end, text=document.body[start:end], origin=ClaimOrigin.PERSON,
-        state=ClaimState.ACCEPTED,
-    )  # fmt: skip
-
-
-@transaction.atomic
-def annotation_restore_review_state(
-    *,
-    annotation: Annotation,
-    status: str,
-    version: int,
-    evidence_added_by: list[AbstractBaseUser],
-    imported_by: AbstractBaseUser | None = None,
-    source: str = "",
-) -> None:
-    """Give a freshly imported annotation the status and version it had in the export, and its evidence
-    the people who added it (``services.evidence_add`` records the annotation's author)."""
-    if status not in AnnotationStatus.values:
-        raise services.Rejected(f"unknown status {status!r}")
-    if (annotation.status, annotation.version) != (status, version):
-        previous = annotation.status
-        Annotation.objects.filter(pk=annotation.pk).update(status=status, version=version)
-        annotation.status, annotation.version = status, version
-        if previous != status:  # the history says who imported the review state, and from where
-            services.audit_record(
-                annotation, AuditEvent.Action.TRANSITION, imported_by, changes={"status": [previous, status]},
-                comment=f"imported from {source}" if source else "imported", from_status=previous, to_status=status,
-            )  # fmt: skip
-    if any(user.pk != annotation.author_id for user in evidence_added_by):
-        links = list(annotation.evidence.order_by("added_at", "id").values_list("pk", flat=True))
-        for pk, user in zip(links, evidence_added_by, strict=True):
-            if user.pk != annotation.author_id:
-                EvidenceLink.objects.filter(pk=pk).update(added_by=user)
+        return services.claim_get_or_create_accepted(document=document, start=start, end=end)

@@ -10,12 +10,19 @@ from django.db.models import F, Q
 from django.db.models.functions import Length
 
 from annotations.domain.verdicts import Verdict
+from annotations.domain.vocabulary import (  # re-exported: models.X keeps working
+    AnnotationStatus,
+    ClaimOrigin,
+    ClaimState,
+    Role,
+    SegmentationStatus,
+    Stance,
+)
 
-
-class Role(models.TextChoices):
-    REVIEWER = "reviewer", "Reviewer"
-    EDITOR = "editor", "Editor"
-    ADMIN = "admin", "Admin"
+__all__ = [
+    "Annotation", "AnnotationStatus", "AuditEvent", "Claim", "ClaimOrigin", "ClaimState", "Document", "EvidenceLink",
+    "Membership", "Project", "ReviewAssignment", "ReviewItem", "Role", "SegmentationStatus", "Stance", "Verdict",
+]  # fmt: skip
 
 
 class Project(models.Model):
@@ -47,13 +54,6 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.project} ({self.role})"
-
-
-class SegmentationStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
 
 
 class Document(models.Model):
@@ -104,17 +104,6 @@ def _span_constraints(prefix: str) -> list[models.BaseConstraint]:
     ]
 
 
-class ClaimOrigin(models.TextChoices):
-    MACHINE = "machine", "Machine"
-    PERSON = "person", "Person"
-
-
-class ClaimState(models.TextChoices):
-    CANDIDATE = "candidate", "Candidate"
-    ACCEPTED = "accepted", "Accepted"
-    DISMISSED = "dismissed", "Dismissed"
-
-
 class Claim(models.Model):
     """A candidate check-worthy span of a document (machine pre-segmentation or a person)."""
 
@@ -145,16 +134,6 @@ class Claim(models.Model):
         return self.text[:80]
 
 
-class AnnotationStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SUBMITTED = "submitted", "Submitted"
-    APPROVED = "approved", "Approved"
-    CHANGES_REQUESTED = "changes_requested", "Changes requested"
-    REJECTED = "rejected", "Rejected"
-    PUBLISHED = "published", "Published"
-    RETRACTED = "retracted", "Retracted"
-
-
 class Annotation(models.Model):
     """A reviewer's highlighted span with a verdict, a rationale and evidence."""
 
@@ -166,8 +145,11 @@ class Annotation(models.Model):
     quote = models.TextField(help_text="Exact text, body[start:end].")
     prefix = models.CharField(max_length=64, blank=True)
     suffix = models.CharField(max_length=64, blank=True)
-    verdict = models.CharField(max_length=20, choices=Verdict.choices(), blank=True)
+    verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True)
     rationale = models.TextField(blank=True)
+    original_author = models.CharField(
+        max_length=300, blank=True, help_text="Imported from another desk: who wrote it there (not an account here)."
+    )
     status = models.CharField(max_length=20, choices=AnnotationStatus.choices, default=AnnotationStatus.DRAFT)
     version = models.PositiveIntegerField(default=1, help_text="Optimistic lock: incremented on every write.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -193,12 +175,6 @@ class Annotation(models.Model):
         return f"{self.quote[:60]} ({self.verdict or 'no verdict'})"
 
 
-class Stance(models.TextChoices):
-    SUPPORTS = "supports", "Supports"
-    REFUTES = "refutes", "Refutes"
-    CONTEXT = "context", "Context"
-
-
 class EvidenceLink(models.Model):
     annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="evidence")
     url = models.URLField(max_length=2000)
@@ -222,9 +198,11 @@ class EvidenceLink(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Append-only history of annotations and their evidence, written by the services (never edited).
+    """Append-only history of annotations, their evidence, claims and document metadata, written by the
+    services (never edited).
 
-    ``annotation_id`` is a plain integer, not a foreign key, so the history outlives a deleted annotation.
+    ``annotation_id`` (empty for document and claim events) and ``document_id`` are plain integers, not
+    foreign keys, so the history outlives a deleted annotation.
     """
 
     class Action(models.TextChoices):
@@ -236,10 +214,12 @@ class AuditEvent(models.Model):
     class ObjectType(models.TextChoices):
         ANNOTATION = "annotation", "Annotation"
         EVIDENCE = "evidence", "Evidence"
+        DOCUMENT = "document", "Document"
+        CLAIM = "claim", "Claim"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="audit_events")
     document_id = models.BigIntegerField(db_index=True)
-    annotation_id = models.BigIntegerField(db_index=True)
+    annotation_id = models.BigIntegerField(db_index=True, null=True, blank=True)
     object_type = models.CharField(max_length=12, choices=ObjectType.choices, default=ObjectType.ANNOTATION)
     object_id = models.BigIntegerField()
     action = models.CharField(max_length=12, choices=Action.choices)

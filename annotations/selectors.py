@@ -1,54 +1,23 @@
-"""Reads. Permission scoping and prefetching live here; views never build querysets."""
+"""Reads. Prefetching and SQL-computed columns live here; who may see what is ``access.py``'s, which every
+selector starts from. Views never build querysets."""
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet
 from django.db.models.functions import Length
-from django.http import Http404
 
-from annotations.models import (
-    Annotation,
-    AuditEvent,
-    Claim,
-    ClaimState,
-    Document,
-    EvidenceLink,
-    Membership,
-    Project,
-    ReviewAssignment,
-)
+from annotations import access
+from annotations.domain.vocabulary import JUDGED_STATUSES, AnnotationStatus, ClaimState, Role
+from annotations.models import Annotation, AuditEvent, Claim, Document, EvidenceLink, Membership, Project
 
 
 def projects_for_user(user: AbstractBaseUser) -> QuerySet[Project]:
-    """Projects the user is a member of, with their document counts."""
-    if not user.is_authenticated:
-        return Project.objects.none()
-    return Project.objects.filter(memberships__user=user).annotate(document_count=Count("documents", distinct=True))
-
-
-def project_for_user(user: AbstractBaseUser, slug: str) -> Project:
-    """The project with ``slug`` if the user belongs to it; 404 otherwise (outsiders learn nothing)."""
-    project = projects_for_user(user).filter(slug=slug).first()
-    if project is None:
-        raise Http404("No such project.")
-    return project
-
-
-def documents_for_user(user: AbstractBaseUser) -> QuerySet[Document]:
-    """The one permission accessor for documents: only documents of the user's projects."""
-    if not user.is_authenticated:
-        return Document.objects.none()
-    return Document.objects.filter(project__memberships__user=user)
-
-
-def document_for_user(user: AbstractBaseUser, document_id: int) -> Document:
-    document = documents_for_user(user).select_related("project").filter(pk=document_id).first()
-    if document is None:
-        raise Http404("No such document.")
-    return document
+    """Desks the user sees (superusers: all), with their document counts."""
+    return access.projects_visible(user).annotate(document_count=Count("documents", distinct=True))
 
 
 def checkworthy_q(threshold: float, prefix: str = "") -> Q:
-    """Claims worth a reviewer's look: accepted, or undecided candidates scoring at least ``threshold``."""
+    """``domain.vocabulary.is_checkworthy`` in SQL: accepted, or undecided candidates scoring at least
+    ``threshold`` (``test_models`` checks that both agree on every state)."""
     return Q(**{f"{prefix}state": ClaimState.ACCEPTED}) | Q(
         **{f"{prefix}state": ClaimState.CANDIDATE, f"{prefix}score__gte": threshold}
     )
@@ -71,11 +40,23 @@ def document_list(project: Project, *, threshold: float) -> QuerySet[Document]:
     )
 
 
-def document_claims(document: Document, *, order: str = "score", include_dismissed: bool = False) -> QuerySet[Claim]:
-    """Candidate claims of a document, best first (``order="score"``) or in reading order."""
+def checkworthy_threshold() -> float:
+    """The score from which a candidate claim counts as check-worthy (the model's, fixed at training)."""
+    from annotations.domain.checkworthiness import load_default
+
+    return load_default().threshold
+
+
+def document_claims(
+    document: Document, *, order: str = "score", include_dismissed: bool = False, threshold: float | None = None
+) -> QuerySet[Claim]:
+    """Candidate claims of a document, best first (``order="score"``) or in reading order, each with
+    ``checkworthy`` computed by the one rule (``checkworthy_q``)."""
+    threshold = checkworthy_threshold() if threshold is None else threshold
     ordering = ["start", "end"] if order == "position" else [F("score").desc(nulls_last=True), "start"]
     claims = document.claims.all() if include_dismissed else document.claims.exclude(state=ClaimState.DISMISSED)
-    return claims.order_by(*ordering)
+    checkworthy = ExpressionWrapper(checkworthy_q(threshold), output_field=BooleanField())
+    return claims.annotate(checkworthy=checkworthy).order_by(*ordering)
 
 
 def health_summary() -> dict:
@@ -89,35 +70,21 @@ def health_summary() -> dict:
 
 
 def annotations_for_user(user: AbstractBaseUser) -> QuerySet[Annotation]:
-    """Annotations of the user's projects, with what the API shows (author, evidence) fetched up front."""
-    if not user.is_authenticated:
-        return Annotation.objects.none()
+    """Annotations of the user's desks, with what the API shows (author, evidence) fetched up front."""
     return (
-        Annotation.objects.filter(document__project__memberships__user=user)
+        access.annotations_visible(user)
         .select_related("author")
         .prefetch_related(Prefetch("evidence", queryset=EvidenceLink.objects.select_related("added_by")))
     )
 
 
-def claims_for_user(user: AbstractBaseUser) -> QuerySet[Claim]:
-    if not user.is_authenticated:
-        return Claim.objects.none()
-    return Claim.objects.filter(document__project__memberships__user=user)
-
-
-def evidence_for_user(user: AbstractBaseUser) -> QuerySet[EvidenceLink]:
-    if not user.is_authenticated:
-        return EvidenceLink.objects.none()
-    return EvidenceLink.objects.filter(annotation__document__project__memberships__user=user).select_related("added_by")
-
-
-def memberships_for_user(user: AbstractBaseUser) -> QuerySet[Membership]:
-    return Membership.objects.filter(user=user).select_related("project").order_by("project__name")
+def project_roles(user: AbstractBaseUser) -> list[tuple[Project, Role]]:
+    """(desk, the user's role in it) for every desk the user sees, by name."""
+    roles = access.roles_by_project(user)
+    return [(project, roles[project.pk]) for project in Project.objects.filter(pk__in=roles).order_by("name")]
 
 
 # ---- review & agreement ------------------------------------------------------------------------------
-
-JUDGED_STATUSES = ("submitted", "approved", "changes_requested", "published")
 
 
 def _judged(document_ids) -> list[Annotation]:
@@ -190,11 +157,8 @@ def agreement_report(project: Project) -> dict:
 def review_queue(user: AbstractBaseUser) -> QuerySet[Annotation]:
     """Submitted annotations of the projects where the user is an editor or admin (never their own)."""
     return (
-        Annotation.objects.filter(
-            status="submitted",
-            document__project__memberships__user=user,
-            document__project__memberships__role__in=["editor", "admin"],
-        )
+        access.annotations_visible(user, need=Role.EDITOR)
+        .filter(status=AnnotationStatus.SUBMITTED)
         .exclude(author=user)
         .select_related("document", "author")
     )
@@ -203,12 +167,12 @@ def review_queue(user: AbstractBaseUser) -> QuerySet[Annotation]:
 def my_queue(user: AbstractBaseUser) -> dict:
     """A reviewer's work: documents assigned to them and their annotations sent back for changes."""
     return {
-        "assignments": ReviewAssignment.objects.filter(
-            reviewer=user, document__project__memberships__user=user
-        ).select_related("document", "document__project", "assigned_by"),
-        "changes_requested": Annotation.objects.filter(author=user, status="changes_requested").select_related(
-            "document"
-        ),
+        "assignments": access.assignments_visible(user)
+        .filter(reviewer=user)
+        .select_related("document", "document__project", "assigned_by"),
+        "changes_requested": access.annotations_visible(user)
+        .filter(author=user, status=AnnotationStatus.CHANGES_REQUESTED)
+        .select_related("document"),
     }
 
 
@@ -218,6 +182,10 @@ def corrections_feed(project: Project) -> QuerySet:
 
 def deletions_since(user: AbstractBaseUser, since) -> QuerySet:
     """Annotation deletions after ``since`` in the user's projects (for incremental sync)."""
-    return AuditEvent.objects.filter(
-        object_type="annotation", action="delete", at__gt=since, project__memberships__user=user
-    ).order_by("at", "id")
+    return (
+        AuditEvent.objects.filter(
+            object_type=AuditEvent.ObjectType.ANNOTATION, action=AuditEvent.Action.DELETE, at__gt=since,
+            project__in=access.projects_visible(user).values("pk"),
+        )
+        .order_by("at", "id")
+    )  # fmt: skip

@@ -1,14 +1,18 @@
-"""Celery tasks: thin adapters that take ids and call services or selectors."""
+"""Celery tasks: thin adapters that take ids and call services or selectors.
+
+Services import these tasks at module level (``segment_document as segment_document_task``), so the tasks
+import the services lazily, inside each function (HackSoft's direction).
+"""
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
-
-from annotations import selectors, services
 
 
 @shared_task(name="annotations.health_check")
 def health_check() -> dict:
     """Report what the worker sees (database vendor and name, document count); used by ops and tests."""
+    from annotations import selectors
+
     return selectors.health_summary()
 
 
@@ -25,6 +29,8 @@ def health_check() -> dict:
     max_retries=5,
 )
 def segment_document(document_id: int) -> dict:
+    from annotations import services
+
     outcome = services.document_segment(document_id=document_id)
     return {"status": outcome.status, "created": outcome.created, "removed": outcome.removed}
 
@@ -32,4 +38,6 @@ def segment_document(document_id: int) -> dict:
 @shared_task(name="annotations.sweep_segmentation")
 def sweep_segmentation() -> int:
     """Periodic (beat): enqueue documents left pending, e.g. when the broker was down at import."""
+    from annotations import services
+
     return services.segmentation_sweep()

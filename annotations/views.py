@@ -6,11 +6,10 @@ from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 
-from annotations import selectors
-from annotations.domain.checkworthiness import load_default as load_checkworthiness
+from annotations import access, selectors
 from annotations.domain.spans import QUOTE_CONTEXT
 from annotations.domain.verdicts import Verdict
-from annotations.models import Stance
+from annotations.models import AnnotationStatus, Stance
 
 
 @login_required
@@ -21,18 +20,18 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def document_list(request: HttpRequest, slug: str) -> HttpResponse:
-    project = selectors.project_for_user(request.user, slug)
-    documents = selectors.document_list(project, threshold=load_checkworthiness().threshold)
+    project = access.project_for_user(request.user, slug)
+    documents = selectors.document_list(project, threshold=selectors.checkworthy_threshold())
     return render(request, "annotations/document_list.html", {"project": project, "documents": documents})
 
 
 @login_required
 def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
     """The annotate page: the text as one node, candidate claims, and a JSON config for annotate.js."""
-    document = selectors.document_for_user(request.user, document_id)
+    document = access.document_for_user(request.user, document_id)
     order = "position" if request.GET.get("order") == "position" else "score"
-    claims = selectors.document_claims(document, order=order)
-    threshold = load_checkworthiness().threshold
+    threshold = selectors.checkworthy_threshold()
+    claims = selectors.document_claims(document, order=order, threshold=threshold)
     api_root = reverse("api-projects").removesuffix("projects/")  # "/api/v1/": every endpoint hangs off it
     verdicts = [
         {
@@ -48,6 +47,7 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
         "user": {"id": request.user.pk, "username": request.user.get_username()},
         "verdicts": verdicts,
         "stances": [{"value": value, "label": label} for value, label in Stance.choices],
+        "statuses": [{"value": value, "label": label} for value, label in AnnotationStatus.choices],
         "apiRoot": api_root,
         "pollMs": 5000,
         "pageSize": 2500,

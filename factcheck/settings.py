@@ -28,7 +28,7 @@ if SITE_URL and not SITE_URL.startswith(("http://", "https://")):
     raise ImproperlyConfigured(f"SITE_URL={SITE_URL!r} must start with http:// or https://")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "annotations.apps.FactcheckAdminConfig",  # django.contrib.admin, entry by desk role
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "annotations.middleware.TypedErrorsMiddleware",  # NotFound/Forbidden from the access layer → 404/403 pages
 ]
 
 ROOT_URLCONF = "factcheck.urls"
@@ -68,6 +69,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "annotations.context_processors.admin_link",
             ],
         },
     },
@@ -150,6 +152,8 @@ SPECTACULAR_SETTINGS = {
 
 # Import limits: a file larger than this is rejected with an error naming it.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+# One verdict import (API or CLI) holds at most this many records (documents + annotations): bounded work.
+VERDICT_IMPORT_MAX_RECORDS = env_int("VERDICT_IMPORT_MAX_RECORDS", 20_000, minimum=1)
 
 # Celery: a real broker when CELERY_BROKER_URL is set; otherwise tasks run
 # eagerly inside the calling process (logged once at start-up, see apps.py).

@@ -1,27 +1,41 @@
-"""Uniform API errors: every error body has a human-readable ``detail``."""
+"""Uniform API errors, mapped once: every error body has a human-readable ``detail``.
+
+Typed errors (``domain/errors.py``) carry their status: NotFound 404, Forbidden 403, Invalid 400,
+Conflict 409 (with ``current``, the stored annotation, when there is one), TooLarge 413. A bad line of an
+import adds ``line``."""
 
 from django.core.exceptions import ObjectDoesNotExist
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from annotations import services
+from annotations.domain.errors import AppError, Conflict
 
 
 def exception_handler(exc, context) -> Response | None:
-    if isinstance(exc, services.Conflict):
-        current = exc.current
-        if current is not None and not isinstance(current, dict):
-            from annotations.api.views import offset_converters, present_annotation
-
-            request = context["request"]
-            current = present_annotation(current, request.user, offset_converters(request, {current.document_id}))
-        return Response({"detail": str(exc), "current": current}, status=409)
+    if isinstance(exc, AppError):
+        body: dict = {"detail": str(exc)}
+        if isinstance(exc, Conflict):
+            body["current"] = _current(exc.current, context["request"])
+        if getattr(exc, "line", None):
+            body["line"] = exc.line
+        return Response(body, status=exc.status)
     if isinstance(exc, ObjectDoesNotExist):
         return Response({"detail": "Not found."}, status=404)
-    if isinstance(exc, services.Rejected):
-        return Response({"detail": str(exc)}, status=400)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
         fields = "; ".join(f"{field}: {' '.join(map(str, errors))}" for field, errors in response.data.items())
         response.data = {"detail": fields, "errors": response.data}
     return response
+
+
+def _current(current, request):
+    if current is None or isinstance(current, dict):
+        return current
+    from annotations.api.presenters import present_annotation
+    from annotations.api.views import offset_converters
+
+    try:
+        converters = offset_converters(request, {current.document_id})
+    except Exception:  # an invalid ?unit= must not turn a 409 into a 500: answer in code points
+        converters = None
+    return present_annotation(current, request.user, converters)

@@ -13,7 +13,6 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
@@ -21,14 +20,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations import selectors
+from annotations import access, services
 from annotations.domain.export_formats import FORMATS
 from annotations.domain.verdicts import Verdict
 from annotations.exporting import ExportRejected, attachment_header, export_chunks, export_filename
-from annotations.importing_verdicts import VerdictImportError, import_verdict_lines
-from annotations.models import AnnotationStatus, Membership, Role
+from annotations.importing_verdicts import import_verdict_lines
+from annotations.models import AnnotationStatus, Role
 
-IMPORT_ROLES = (Role.EDITOR, Role.ADMIN)
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the uploaded file
 
 
@@ -86,7 +84,7 @@ class ProjectExportView(APIView):
         "holds approved and published verdicts only. `jsonl` is lossless: `import-verdicts` reads it back.",
     )
     def get(self, request: Request, slug: str) -> StreamingHttpResponse | Response:
-        project = selectors.project_for_user(request.user, slug)
+        project = access.project_for_user(request.user, slug)
         name = request.query_params.get("format") or "json"
         if name not in FORMATS:
             detail = f"unknown export format {name!r}; valid formats: {', '.join(FORMATS)}"
@@ -118,15 +116,25 @@ class ProjectImportVerdictsView(APIView):
             "application/x-ndjson": OpenApiTypes.BINARY,
             "multipart/form-data": inline_serializer("VerdictImportUpload", {"file": serializers.FileField()}),
         },
+        parameters=[
+            OpenApiParameter(
+                "restore",
+                bool,
+                description="Site admins only: keep review states and authors exactly as exported "
+                "(moving a desk between instances).",
+            )
+        ],
         responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
         description="Import a JSON Lines export (`export?format=jsonl`) as the body or the multipart field `file`. "
-        "All or nothing; a bad line answers 400 with its `line` number. Editors and admins only.",
+        "All or nothing; a bad line answers 400 with its `line` number. Editors and admins of the desk: review "
+        "states pass through the workflow (a state the importer could not have given arrives as submitted) and "
+        "authors who are not members of the desk are kept as `original_author` on the importer's annotation. "
+        "`restore=true` (site admins) keeps states and authors as they were.",
     )
     def post(self, request: Request, slug: str) -> Response:
-        project = selectors.project_for_user(request.user, slug)
-        allowed = Membership.objects.filter(project=project, user=request.user, role__in=IMPORT_ROLES).exists()
-        if not allowed:
-            raise PermissionDenied("only editors and admins of this project can import verdicts")
+        project = access.project_for_user(request.user, slug, need=Role.EDITOR)
+        restore = request.query_params.get("restore", "").lower() in ("1", "true", "yes")
+        services.verdict_import_check(project=project, importer=request.user, restore=restore)
         limit = settings.IMPORT_MAX_BYTES
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -153,12 +161,9 @@ class ProjectImportVerdictsView(APIView):
             return Response(
                 {"detail": f"{source}: empty; expected a JSON Lines export"}, status=status.HTTP_400_BAD_REQUEST
             )
-        try:
-            report = import_verdict_lines(
-                content.split(b"\n"), project=project, source=source, imported_by=request.user
-            )
-        except VerdictImportError as exc:
-            return Response({"detail": str(exc), "line": exc.line}, status=status.HTTP_400_BAD_REQUEST)
+        report = import_verdict_lines(
+            content.split(b"\n"), project=project, source=source, imported_by=request.user, restore=restore
+        )
         created = report.annotations_created or report.documents_created
         return Response(report.as_dict(), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 

@@ -26,8 +26,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         stamp, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        return datetime.fromisoformat(stamp), int(pk)
-    except (ValueError, TypeError, json.JSONDecodeError):
+        if not isinstance(pk, int) or isinstance(pk, bool) or not 0 <= pk < 2**63:
+            raise ValueError("cursor id out of range")
+        return datetime.fromisoformat(stamp), pk
+    except (ValueError, TypeError, OverflowError, RecursionError):
         message = "invalid cursor; use the `next` or `sync` value of a previous response"
         raise ValidationError({"cursor": [message]}) from None
 

@@ -1,8 +1,10 @@
-"""Input validation and output shapes. Offsets in/out may be UTF-16 (``?unit=utf16``); the views convert."""
+"""Input validation, and the output shapes for the OpenAPI schema only (``presenters.py`` builds the
+responses; ``test_api`` checks that both agree). Offsets in/out may be UTF-16 (``?unit=utf16``)."""
 
 from rest_framework import serializers
 
 from annotations.domain.verdicts import Verdict
+from annotations.domain.workflow import TRANSITIONS
 from annotations.models import AnnotationStatus, ClaimState, SegmentationStatus, Stance
 
 # Text fields keep their whitespace: a quote that starts or ends with a space must still match the body.
@@ -22,7 +24,7 @@ class ProjectOut(serializers.Serializer):
 
 class DocumentOut(serializers.Serializer):
     id = serializers.IntegerField()
-    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    project = serializers.SlugField()
     title = serializers.CharField()
     body = serializers.CharField()
     length = serializers.IntegerField()
@@ -37,7 +39,6 @@ class DocumentOut(serializers.Serializer):
 
 class DocumentSummaryOut(DocumentOut):
     body = None
-    length = serializers.IntegerField(source="body_length")
 
 
 class DocumentCreateIn(serializers.Serializer):
@@ -58,7 +59,7 @@ class DocumentUpdateIn(serializers.Serializer):
 
 class ClaimOut(serializers.Serializer):
     id = serializers.IntegerField()
-    document = serializers.IntegerField(source="document_id")
+    document = serializers.IntegerField()
     start = serializers.IntegerField()
     end = serializers.IntegerField()
     text = serializers.CharField()
@@ -100,9 +101,10 @@ class QuoteOut(serializers.Serializer):
 
 class AnnotationOut(serializers.Serializer):
     id = serializers.IntegerField()
-    document = serializers.IntegerField(source="document_id")
+    document = serializers.IntegerField()
     author = UserOut()
-    claim = serializers.IntegerField(source="claim_id", allow_null=True)
+    original_author = serializers.CharField(help_text="Imported from another desk: who wrote it there.")
+    claim = serializers.IntegerField(allow_null=True)
     start = serializers.IntegerField()
     end = serializers.IntegerField()
     quote = QuoteOut()
@@ -124,7 +126,7 @@ class AnnotationCreateIn(serializers.Serializer):
     exact = Text(trim_whitespace=False, max_length=100_000)
     prefix = Text(required=False, allow_blank=True, trim_whitespace=False, max_length=1000)
     suffix = Text(required=False, allow_blank=True, trim_whitespace=False, max_length=1000)
-    verdict = serializers.ChoiceField(choices=[*Verdict.choices(), ("", "No verdict yet")], required=False, default="")
+    verdict = serializers.ChoiceField(choices=[*Verdict.choices, ("", "No verdict yet")], required=False, default="")
     rationale = Text(required=False, allow_blank=True, default="", trim_whitespace=False, max_length=50_000)
     claim = serializers.IntegerField(required=False, allow_null=True, default=None)
     evidence = EvidenceIn(many=True, required=False, default=list)
@@ -132,7 +134,7 @@ class AnnotationCreateIn(serializers.Serializer):
 
 class AnnotationUpdateIn(serializers.Serializer):
     version = serializers.IntegerField(min_value=1)
-    verdict = serializers.ChoiceField(choices=[*Verdict.choices(), ("", "No verdict yet")], required=False)
+    verdict = serializers.ChoiceField(choices=[*Verdict.choices, ("", "No verdict yet")], required=False)
     rationale = Text(required=False, allow_blank=True, trim_whitespace=False, max_length=50_000)
     start = serializers.IntegerField(required=False, min_value=0)
     end = serializers.IntegerField(required=False, min_value=0)
@@ -147,3 +149,59 @@ class AnnotationUpdateIn(serializers.Serializer):
 
 class VersionIn(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, required=False)
+
+
+class TransitionIn(serializers.Serializer):
+    action = serializers.ChoiceField(choices=list(TRANSITIONS))
+    comment = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    version = serializers.IntegerField(required=False, min_value=1)
+    verdict = serializers.ChoiceField(choices=Verdict.choices, required=False)
+    rationale = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+
+class AuditEventOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField(allow_null=True)
+    action = serializers.CharField()
+    object_type = serializers.CharField()
+    object_id = serializers.IntegerField()
+    annotation = serializers.IntegerField(allow_null=True)
+    document = serializers.IntegerField()
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    changes = serializers.JSONField()
+    comment = serializers.CharField()
+
+
+# ---- list envelopes (what list endpoints return) -------------------------------------------------
+
+
+class ProjectListOut(serializers.Serializer):
+    results = ProjectOut(many=True)
+
+
+class _Page(serializers.Serializer):
+    next = serializers.CharField(allow_null=True, help_text="Cursor of the next page; null when this is the last.")
+    sync = serializers.CharField(
+        allow_null=True, help_text="Cursor after the last row: poll with it to get only what changed since."
+    )
+
+
+class DocumentListOut(_Page):
+    results = DocumentSummaryOut(many=True)
+
+
+class ClaimListOut(serializers.Serializer):
+    results = ClaimOut(many=True)
+
+
+class AnnotationListOut(_Page):
+    results = AnnotationOut(many=True)
+    deleted = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Ids of annotations deleted after the cursor."
+    )
+
+
+class AuditEventListOut(_Page):
+    results = AuditEventOut(many=True)

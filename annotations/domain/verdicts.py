@@ -6,10 +6,10 @@
 True
 """
 
-from enum import StrEnum
+from annotations.domain.vocabulary import Vocabulary
 
 
-class Verdict(StrEnum):
+class Verdict(Vocabulary):
     TRUE = "true"
     MOSTLY_TRUE = "mostly_true"
     MIXED = "mixed"
@@ -18,28 +18,12 @@ class Verdict(StrEnum):
     UNVERIFIABLE = "unverifiable"
 
     @property
-    def label(self) -> str:
-        return _LABELS[self]
-
-    @property
     def rating(self) -> int | None:
         """Ordinal rating, 5 (true) … 1 (false); None for unverifiable.
         Maps onto ClaimReview's reviewRating (bestRating 5, worstRating 1)."""
         return _RATINGS.get(self)
 
-    @classmethod
-    def choices(cls) -> list[tuple[str, str]]:
-        return [(v.value, v.label) for v in cls]
 
-
-_LABELS = {
-    Verdict.TRUE: "True",
-    Verdict.MOSTLY_TRUE: "Mostly true",
-    Verdict.MIXED: "Mixed",
-    Verdict.MOSTLY_FALSE: "Mostly false",
-    Verdict.FALSE: "False",
-    Verdict.UNVERIFIABLE: "Unverifiable",
-}
 _RATINGS = {
     Verdict.TRUE: 5,
     Verdict.MOSTLY_TRUE: 4,

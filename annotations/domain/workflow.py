@@ -9,18 +9,39 @@ stays visible in the history).
 >>> try:
 ...     check_transition("approve", "submitted", role="editor", is_author=True)
 ... except WorkflowError as error:
-...     print(error)
-nobody may approve their own annotation
+...     print(type(error).__name__, error.status, error)
+TransitionForbidden 403 nobody may approve their own annotation
+>>> path_to("published")
+['submit', 'approve', 'publish']
+
+Errors are typed: who may not act → ``TransitionForbidden`` (403); the annotation is not in a state that
+allows the action → ``TransitionConflict`` (409); unknown action or a missing comment → ``TransitionInvalid`` (400).
 """
 
 from dataclasses import dataclass
 
+from annotations.domain.errors import AppError, Conflict, Forbidden, Invalid
+from annotations.domain.vocabulary import AnnotationStatus as S
+from annotations.domain.vocabulary import Role
+
 AUTHOR = "author"
-REVIEWERS = frozenset({"editor", "admin"})  # project roles allowed to review
+REVIEWERS = frozenset({Role.EDITOR, Role.ADMIN})  # project roles allowed to review
 
 
-class WorkflowError(Exception):
+class WorkflowError(AppError):
     """A transition that is not allowed; the message says why."""
+
+
+class TransitionForbidden(WorkflowError, Forbidden):
+    """This user may not take this action on this annotation."""
+
+
+class TransitionConflict(WorkflowError, Conflict):
+    """The annotation is not in a state the action starts from (already done, or changed meanwhile)."""
+
+
+class TransitionInvalid(WorkflowError, Invalid):
+    """Unknown action, or a comment is missing."""
 
 
 @dataclass(frozen=True)
@@ -33,15 +54,25 @@ class Transition:
 
 
 TRANSITIONS: dict[str, Transition] = {
-    "submit": Transition(frozenset({"draft", "changes_requested"}), "submitted", frozenset({AUTHOR})),
-    "approve": Transition(frozenset({"submitted"}), "approved", REVIEWERS, author_may_not=True),
+    "submit": Transition(frozenset({S.DRAFT, S.CHANGES_REQUESTED}), S.SUBMITTED, frozenset({AUTHOR})),
+    "approve": Transition(frozenset({S.SUBMITTED}), S.APPROVED, REVIEWERS, author_may_not=True),
     "request_changes": Transition(
-        frozenset({"submitted"}), "changes_requested", REVIEWERS, comment_required=True, author_may_not=True
+        frozenset({S.SUBMITTED}), S.CHANGES_REQUESTED, REVIEWERS, comment_required=True, author_may_not=True
     ),
-    "reject": Transition(frozenset({"submitted"}), "rejected", REVIEWERS, comment_required=True, author_may_not=True),
-    "publish": Transition(frozenset({"approved"}), "published", REVIEWERS),
-    "retract": Transition(frozenset({"published"}), "retracted", REVIEWERS, comment_required=True),
-    "correct": Transition(frozenset({"published"}), "published", REVIEWERS, comment_required=True),
+    "reject": Transition(frozenset({S.SUBMITTED}), S.REJECTED, REVIEWERS, comment_required=True, author_may_not=True),
+    "publish": Transition(frozenset({S.APPROVED}), S.PUBLISHED, REVIEWERS),
+    "retract": Transition(frozenset({S.PUBLISHED}), S.RETRACTED, REVIEWERS, comment_required=True),
+    "correct": Transition(frozenset({S.PUBLISHED}), S.PUBLISHED, REVIEWERS, comment_required=True),
+}
+# How an annotation reaches each status from a new draft (used to check imported review states).
+PATHS: dict[str, list[str]] = {
+    S.DRAFT: [],
+    S.SUBMITTED: ["submit"],
+    S.APPROVED: ["submit", "approve"],
+    S.CHANGES_REQUESTED: ["submit", "request_changes"],
+    S.REJECTED: ["submit", "reject"],
+    S.PUBLISHED: ["submit", "approve", "publish"],
+    S.RETRACTED: ["submit", "approve", "publish", "retract"],
 }
 ACTION_LABELS = {
     "submit": "submit",
@@ -64,19 +95,29 @@ def check_transition(
     """
     transition = TRANSITIONS.get(action)
     if transition is None:
-        raise WorkflowError(f"unknown action {action!r}; expected one of {', '.join(TRANSITIONS)}")
+        raise TransitionInvalid(f"unknown action {action!r}; expected one of {', '.join(TRANSITIONS)}")
     label = ACTION_LABELS[action]
-    if status not in transition.sources:
-        allowed = " or ".join(sorted(transition.sources))
-        raise WorkflowError(f"cannot {label} an annotation that is {status.replace('_', ' ')} (only when {allowed})")
     allowed_by_role = role in transition.who
     allowed_as_author = AUTHOR in transition.who and is_author
     if not (allowed_by_role or allowed_as_author):
         who = "its author" if transition.who == {AUTHOR} else "an editor or admin of the project"
-        raise WorkflowError(f"only {who} may {label} this annotation")
+        raise TransitionForbidden(f"only {who} may {label} this annotation")
     if transition.author_may_not and is_author:
-        raise WorkflowError(f"nobody may {label} their own annotation")
+        raise TransitionForbidden(f"nobody may {label} their own annotation")
+    if status not in transition.sources:
+        allowed = " or ".join(sorted(s.replace("_", " ") for s in transition.sources))
+        raise TransitionConflict(
+            f"cannot {label} an annotation that is {status.replace('_', ' ')} (only when {allowed})"
+        )
     if (transition.comment_required or needs_comment) and not comment.strip():
         reason = "this verdict disagrees with another reviewer's" if needs_comment else f"you {label} it"
-        raise WorkflowError(f"a comment is required: {reason}")
-    return transition.target
+        raise TransitionInvalid(f"a comment is required: {reason}")
+    return str(transition.target)
+
+
+def path_to(status: str) -> list[str]:
+    """The actions that take a new draft to ``status``."""
+    try:
+        return list(PATHS[status])
+    except KeyError:
+        raise TransitionInvalid(f"unknown status {status!r}; expected one of {', '.join(PATHS)}") from None

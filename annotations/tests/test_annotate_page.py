@@ -8,7 +8,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.urls import reverse
 
-from annotations.models import Claim, ClaimState
+from annotations.models import AnnotationStatus, Claim, ClaimState
 from annotations.tests.factories import DocumentFactory
 
 HOSTILE = '</script><script>alert(1)</script><img src=x onerror=alert(2)> "quotes" & javascript:alert(3)'
@@ -62,6 +62,9 @@ def test_the_page_gives_annotate_js_its_document_user_verdict_keys_and_api_root(
     assert config["verdicts"][-1]["altKeys"] == ["6"]
     assert config["apiRoot"] == "/api/v1/"
     assert [s["value"] for s in config["stances"]] == ["supports", "refutes", "context"]
+    statuses = {s["value"]: s["label"] for s in config["statuses"]}  # annotate.js takes its labels from here
+    assert statuses == dict(AnnotationStatus.choices)
+    assert statuses["published"] == "Published" and statuses["retracted"] == "Retracted"
     from annotations.api.pagination import MAX_PAGE_SIZE
 
     assert 1 <= config["pageSize"] <= MAX_PAGE_SIZE and config["quoteContext"] == 32
@@ -155,7 +158,7 @@ def test_hostile_title_body_and_claim_text_are_escaped_in_the_markup_and_in_the_
 
 def test_the_first_annotations_page_is_preloaded_with_the_url_annotate_js_asks_for(page, document):
     config = _config(page)
-    script = finders.find("annotations/js/annotate.js")
+    script = finders.find("annotations/js/annotate/api.js")  # listPath, imported by the annotate.js entry module
 
     url = f"{config['apiRoot']}annotations/?document={document.pk}&amp;unit=utf16&amp;page_size={config['pageSize']}"
     assert f'<link rel="preload" as="fetch" crossorigin="anonymous" href="{url}">' in page.content.decode()
@@ -169,7 +172,7 @@ def test_the_annotate_page_runs_a_fixed_number_of_queries(client, reviewer, docu
     client.force_login(reviewer)
     client.get(reverse("document-detail", args=[document.pk]))
 
-    with django_assert_num_queries(4):  # session, user, document (+ project), claims
+    with django_assert_num_queries(5):  # session, user, document (+ project and role), claims, admin link
         response = client.get(reverse("document-detail", args=[document.pk]))
 
     assert response.status_code == 200

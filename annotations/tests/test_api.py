@@ -4,7 +4,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotations import services
-from annotations.models import Annotation, Claim, ClaimState, Document, EvidenceLink
+from annotations.models import Annotation, AuditEvent, Claim, ClaimState, Document, EvidenceLink
 from annotations.tests.factories import DocumentFactory
 
 QUOTE = "3.5 percent"
@@ -108,7 +108,8 @@ def test_creating_a_document_in_a_project_you_do_not_belong_to_is_404(outsider_a
     assert not Document.objects.exists()
 
 
-def test_document_metadata_can_be_updated_but_not_its_text(api, document):
+def test_an_editor_updates_document_metadata_with_an_audit_event_but_not_its_text(api_as, editor, document):
+    api = api_as(editor)
     url = reverse("api-document", args=[document.pk])
 
     renamed = api.patch(url, {"title": "New title", "source_url": "https://example.org/a"}, format="json")
@@ -120,6 +121,18 @@ def test_document_metadata_can_be_updated_but_not_its_text(api, document):
     assert (document.title, document.source_url) == ("New title", "https://example.org/a")
     assert body.status_code == 400 and "cannot be changed" in body.json()["detail"]
     assert bad_url.status_code == 400
+    event = AuditEvent.objects.get(object_type="document", object_id=document.pk)
+    assert (event.actor, event.action) == (editor, "update")
+    assert event.changes == {"title": ["Unemployment", "New title"], "source_url": ["", "https://example.org/a"]}
+
+
+def test_a_reviewer_cannot_change_document_metadata(api, document):
+    response = api.patch(reverse("api-document", args=[document.pk]), {"title": "Mine now"}, format="json")
+
+    document.refresh_from_db()
+    assert response.status_code == 403 and "editor" in response.json()["detail"]
+    assert document.title == "Unemployment"
+    assert not AuditEvent.objects.exists()
 
 
 def test_the_document_list_costs_a_fixed_number_of_queries(api, project, django_assert_num_queries):

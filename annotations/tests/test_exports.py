@@ -434,6 +434,7 @@ def make_annotations(project, author, count: int) -> None:
 @pytest.mark.parametrize("name", list(FORMATS))
 def test_export_runs_the_same_number_of_queries_for_1_and_20_annotations(project, reviewer, name):
     other = ProjectFactory(slug="bigger")
+    MembershipFactory(project=other, user=reviewer)
     make_annotations(project, reviewer, 1)
     make_annotations(other, reviewer, 20)
     counts = []

@@ -34,7 +34,7 @@ def test_the_document_list_runs_a_fixed_number_of_queries(client, reviewer, proj
     client.force_login(reviewer)
     client.get(reverse("document-list", args=["politics"]))  # warm up session
 
-    with django_assert_num_queries(4):  # session, user, project, documents (with counts)
+    with django_assert_num_queries(5):  # session, user, project (+ role), documents (with counts), admin link
         response = client.get(reverse("document-list", args=["politics"]))
 
     assert len(response.context["documents"]) == 5

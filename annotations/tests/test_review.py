@@ -1,5 +1,4 @@
 import pytest
-from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from annotations import services
@@ -43,9 +42,9 @@ def test_reviewers_cannot_review_and_editors_cannot_review_their_own_work(docume
     by_reviewer = _annotate(document, reviewer)
     by_editor = _annotate(document, editor, quote="2019")
 
-    with pytest.raises(PermissionDenied, match="editor or admin"):
+    with pytest.raises(services.Forbidden, match="editor or admin"):
         services.annotation_transition(annotation_id=by_reviewer.pk, user=other_reviewer, action="approve")
-    with pytest.raises(PermissionDenied, match="nobody may approve their own"):
+    with pytest.raises(services.Forbidden, match="nobody may approve their own"):
         services.annotation_transition(annotation_id=by_editor.pk, user=editor, action="approve")
 
     assert set(Annotation.objects.values_list("status", flat=True)) == {"submitted"}

@@ -2,7 +2,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -11,17 +10,14 @@ from annotations.importing import import_paths
 from annotations.models import Annotation, Document, Role
 
 DEMO_PROJECT = ("Demo desk", "demo")
-# username → (role, is_staff, is_superuser). Development only: refused when DEBUG is off.
+# username → (role, is_staff, is_superuser). Development only: refused when DEBUG is off. Roles decide what
+# each can do (annotations/access.py): no Django permissions are assigned.
 DEMO_USERS = {
     "reviewer": (Role.REVIEWER, False, False),
     "reviewer2": (Role.REVIEWER, False, False),
-    "editor": (Role.EDITOR, True, False),
+    "editor": (Role.EDITOR, False, False),
     "admin": (Role.ADMIN, True, True),
 }
-EDITOR_PERMISSIONS = [
-    "view_document", "view_claim", "view_annotation", "view_evidencelink", "view_reviewitem", "view_auditevent",
-    "view_reviewassignment", "view_project", "view_membership",
-]  # fmt: skip
 # (author, quote found verbatim in a seed, verdict, rationale, evidence URL): submitted for the editor to review.
 DEMO_ANNOTATIONS = [
     ("reviewer", "Maduro recently pleaded with Russian President Vladimir Putin for military aid", "mostly_true",
@@ -58,9 +54,6 @@ class Command(BaseCommand):
 
     def _users(self, project):
         User = get_user_model()
-        editor_permissions = list(
-            Permission.objects.filter(content_type__app_label="annotations", codename__in=EDITOR_PERMISSIONS)
-        )
         credentials = []
         for username, (role, is_staff, is_superuser) in DEMO_USERS.items():
             password = f"{username}-demo-pass"
@@ -70,8 +63,6 @@ class Command(BaseCommand):
             if created:
                 user.set_password(password)
                 user.save(update_fields=["password"])
-            if role == Role.EDITOR:
-                user.user_permissions.add(*editor_permissions)
             services.membership_set(project=project, user=user, role=role)
             credentials.append((username, password if created else f"{password}  (existing user, not reset)"))
         return credentials

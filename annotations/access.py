@@ -1,0 +1,225 @@
+"""The one access layer: who sees and does what, decided from project roles.
+
+Every page, API view, admin class, command and service fetches objects for a user through the
+``*_for_user`` functions here (zulip's ``access_*``, healthchecks' ``authorize``) and asks the ``can_*``
+rules before acting. Nothing else builds a Membership query for permissions.
+
+The rules (the README's role table):
+
+* A **member** of a desk (``Project``) sees everything in it; an outsider gets 404 for everything in it
+  and never learns that it exists. A **superuser** (site admin) sees every desk and acts as its admin.
+* **reviewer**: read the desk, import articles, annotate (own annotations and their evidence), accept or
+  dismiss candidate claims, export.
+* **editor**: everything a reviewer can, plus review (approve, request changes, reject, publish, retract,
+  correct — never their own annotation: ``domain/workflow.py``), edit document metadata, assign documents,
+  import verdicts (capped by the workflow), and the admin site (review queue, agreement, the desk's objects).
+* **admin** (desk admin): everything an editor can, plus managing the desk's members and its name.
+* **site admin** (superuser): create and delete desks, manage every user, move a desk losslessly between
+  instances (verdict import that restores states and authors).
+
+``need`` is the lowest role an action requires: a member below it gets ``Forbidden`` (403), a non-member
+``NotFound`` (404).
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import OuterRef, QuerySet, Subquery
+
+from annotations.domain.errors import Forbidden, NotFound
+from annotations.domain.vocabulary import Role
+from annotations.models import Annotation, Claim, Document, EvidenceLink, Membership, Project, ReviewAssignment
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+def _active(user: AnyUser | None) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def is_site_admin(user: AnyUser | None) -> bool:
+    return _active(user) and bool(user.is_superuser)
+
+
+def roles_at_least(need: Role | str) -> list[str]:
+    return [role.value for role in Role if role.at_least(need)]
+
+
+# ---- roles ------------------------------------------------------------------------------------------
+
+
+def role_in(user: AnyUser | None, project: Project | int) -> Role | None:
+    """The user's effective role in the project: their membership's, ADMIN for a superuser, None for others."""
+    if not _active(user):
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    project_id = project.pk if isinstance(project, Project) else project
+    role = Membership.objects.filter(user=user, project_id=project_id).values_list("role", flat=True).first()
+    return Role(role) if role else None
+
+
+def roles_by_project(user: AnyUser | None) -> dict[int, Role]:
+    """{project id: role} for every desk the user belongs to (superusers: every desk, as ADMIN)."""
+    if not _active(user):
+        return {}
+    if user.is_superuser:
+        return dict.fromkeys(Project.objects.values_list("pk", flat=True), Role.ADMIN)
+    return {pk: Role(role) for pk, role in Membership.objects.filter(user=user).values_list("project_id", "role")}
+
+
+def _check_role(role: Role | None, need: Role | str, what: str) -> Role:
+    if role is None:
+        raise NotFound(f"No such {what}.")
+    if not role.at_least(need):
+        raise Forbidden(
+            f"this needs the {Role(need).label.lower()} role (or higher) in the desk; you are {role.label.lower()}"
+        )
+    return role
+
+
+# ---- scoped querysets ----------------------------------------------------------------------------------
+
+
+def scope(queryset: QuerySet, user: AnyUser | None, path: str, need: Role | str) -> QuerySet:
+    """``queryset`` limited to objects whose project (reached through ``path``) the user has ``need`` in."""
+    if not _active(user):
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    prefix = f"{path}__" if path else ""
+    conditions = {f"{prefix}memberships__user": user}
+    if need != Role.REVIEWER:
+        conditions[f"{prefix}memberships__role__in"] = roles_at_least(need)
+    return queryset.filter(**conditions)
+
+
+def projects_visible(user: AnyUser | None, *, need: Role | str = Role.REVIEWER) -> QuerySet[Project]:
+    return scope(Project.objects.all(), user, "", need)
+
+
+def documents_visible(user: AnyUser | None, *, need: Role | str = Role.REVIEWER) -> QuerySet[Document]:
+    return scope(Document.objects.all(), user, "project", need)
+
+
+def claims_visible(user: AnyUser | None, *, need: Role | str = Role.REVIEWER) -> QuerySet[Claim]:
+    return scope(Claim.objects.all(), user, "document__project", need)
+
+
+def annotations_visible(user: AnyUser | None, *, need: Role | str = Role.REVIEWER) -> QuerySet[Annotation]:
+    return scope(Annotation.objects.all(), user, "document__project", need)
+
+
+def evidence_visible(user: AnyUser | None, *, need: Role | str = Role.REVIEWER) -> QuerySet[EvidenceLink]:
+    return scope(EvidenceLink.objects.all(), user, "annotation__document__project", need)
+
+
+def memberships_visible(user: AnyUser | None, *, need: Role | str = Role.REVIEWER) -> QuerySet[Membership]:
+    return scope(Membership.objects.all(), user, "project", need)
+
+
+def assignments_visible(user: AnyUser | None, *, need: Role | str = Role.REVIEWER) -> QuerySet[ReviewAssignment]:
+    return scope(ReviewAssignment.objects.all(), user, "document__project", need)
+
+
+def users_visible(user: AnyUser | None, *, need: Role | str = Role.REVIEWER) -> QuerySet:
+    """People the user may see by name: members of the desks where the user has ``need`` (superusers: all)."""
+    users = get_user_model().objects.all()
+    if is_site_admin(user):
+        return users
+    projects = projects_visible(user, need=need).values("pk")
+    return users.filter(memberships__project__in=projects).distinct()
+
+
+# ---- one object for a user ---------------------------------------------------------------------------
+
+
+def _fetch(queryset: QuerySet, user: AnyUser | None, path: str, what: str, need: Role | str, **lookup):
+    """One object and the user's role in its desk, in one query; NotFound/Forbidden as ``_check_role``."""
+    obj, role = None, None
+    pk = lookup.get("pk", 1)
+    if not isinstance(pk, int) or not 0 < pk < 2**63:  # not an id the database could hold
+        _check_role(None, need, what)
+    if _active(user) and user.is_superuser:
+        obj = queryset.filter(**lookup).first()
+        role = Role.ADMIN if obj is not None else None
+    elif _active(user):
+        mine = Membership.objects.filter(user=user, project=OuterRef(path or "pk")).values("role")[:1]
+        obj = queryset.annotate(_access_role=Subquery(mine)).filter(_access_role__isnull=False, **lookup).first()
+        role = Role(obj._access_role) if obj is not None else None
+    _check_role(role, need, what)
+    return obj
+
+
+def project_for_user(user: AnyUser | None, slug: str, *, need: Role | str = Role.REVIEWER) -> Project:
+    """The desk ``slug`` if the user has ``need`` in it; NotFound (outsiders) or Forbidden (lower role)."""
+    if not isinstance(slug, str) or "\x00" in slug:
+        raise NotFound("No such project.")
+    return _fetch(Project.objects.all(), user, "", "project", need, slug=slug)
+
+
+def document_for_user(
+    user: AnyUser | None, document_id: int, *, need: Role | str = Role.REVIEWER, for_update: bool = False
+) -> Document:
+    queryset = Document.objects.select_related("project")
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    return _fetch(queryset, user, "project", "document", need, pk=document_id)
+
+
+def claim_for_user(user: AnyUser | None, claim_id: int, *, need: Role | str = Role.REVIEWER) -> Claim:
+    return _fetch(Claim.objects.select_related("document"), user, "document__project", "claim", need, pk=claim_id)
+
+
+def annotation_for_user(
+    user: AnyUser | None, annotation_id: int, *, need: Role | str = Role.REVIEWER, for_update: bool = False
+) -> Annotation:
+    """The annotation if the user may see it (``need`` in its desk). ``for_update`` row-locks it (inside a
+    transaction), so a service can check its state and change it without a race."""
+    queryset = Annotation.objects.select_related("document")
+    if for_update:
+        queryset = queryset.select_for_update(of=("self",))
+    return _fetch(queryset, user, "document__project", "annotation", need, pk=annotation_id)
+
+
+def evidence_for_user(user: AnyUser | None, evidence_id: int, *, need: Role | str = Role.REVIEWER) -> EvidenceLink:
+    queryset = EvidenceLink.objects.select_related("annotation__document", "added_by")
+    return _fetch(queryset, user, "annotation__document__project", "evidence link", need, pk=evidence_id)
+
+
+# ---- what a user may do --------------------------------------------------------------------------------
+
+
+def can_create_projects(user: AnyUser | None) -> bool:
+    """Site admins create desks."""
+    return is_site_admin(user)
+
+
+def can_manage_members(user: AnyUser | None, project: Project | int) -> bool:
+    """Desk admins (and site admins) add, change and remove the desk's members."""
+    role = role_in(user, project)
+    return role is not None and role.at_least(Role.ADMIN)
+
+
+def can_review(user: AnyUser | None, project: Project | int) -> bool:
+    role = role_in(user, project)
+    return role is not None and role.at_least(Role.EDITOR)
+
+
+def can_restore_verdicts(user: AnyUser | None) -> bool:
+    """Moving a desk losslessly (review states and authors as they were) is a site-admin operation."""
+    return is_site_admin(user)
+
+
+def can_use_admin(user: AnyUser | None) -> bool:
+    """The admin site is for site admins and for editors and admins of at least one desk (no hand-picked
+    Django permissions, no Staff tick needed)."""
+    if not _active(user):
+        return False
+    return (
+        bool(user.is_superuser) or Membership.objects.filter(user=user, role__in=roles_at_least(Role.EDITOR)).exists()
+    )
+
+
+def require(user: AnyUser | None, project: Project | int, need: Role | str) -> Role:
+    """Raise NotFound/Forbidden unless the user has ``need`` in the project; returns their role."""
+    return _check_role(role_in(user, project), need, "project")

@@ -1,0 +1,66 @@
+"""Writes. Every function is keyword-only, atomic and named <entity>_<action>; each module is one entity.
+
+Call sites use ``services.x``; this package re-exports every public write and error:
+
+* ``documents``     document_import, document_update
+* ``projects``      project_create, membership_set, membership_remove
+* ``annotations``   annotation_create, annotation_update, annotation_delete, annotation_submit,
+                    annotations_submit_drafts
+* ``evidence``      evidence_add, evidence_update, evidence_delete
+* ``claims``        claim_set_state, claim_get_or_create_accepted
+* ``review``        annotation_transition, documents_assign
+* ``segmentation``  document_segment, document_request_segmentation, segmentation_enqueue, segmentation_sweep
+* ``verdict_import``  annotation_import and the rules of desk imports and restores
+* ``audit``         audit_record (AuditEvent rows), ``tokens`` token_rotate/token_revoke, ``errors`` typed errors
+"""
+
+from annotations.services.annotations import (
+    annotation_create,
+    annotation_delete,
+    annotation_submit,
+    annotation_update,
+    annotations_submit_drafts,
+)
+from annotations.services.audit import audit_record
+from annotations.services.claims import claim_get_or_create_accepted, claim_set_state
+from annotations.services.documents import ImportOutcome, document_import, document_prepare, document_update
+from annotations.services.errors import (
+    AnnotationRejected,
+    AppError,
+    Conflict,
+    DocumentRejected,
+    Forbidden,
+    Invalid,
+    NotFound,
+    Rejected,
+    TooLarge,
+)
+from annotations.services.evidence import evidence_add, evidence_delete, evidence_update
+from annotations.services.projects import membership_remove, membership_set, project_create, project_update
+from annotations.services.review import annotation_transition, documents_assign
+from annotations.services.segmentation import (
+    SegmentOutcome,
+    document_request_segmentation,
+    document_segment,
+    documents_needing_segmentation,
+    segmentation_enqueue,
+    segmentation_sweep,
+)
+from annotations.services.tokens import token_revoke, token_rotate
+from annotations.services.verdict_import import (
+    annotation_import,
+    desk_member,
+    user_get_or_create_inactive,
+    verdict_import_check,
+)
+
+__all__ = [
+    "AnnotationRejected", "AppError", "Conflict", "DocumentRejected", "Forbidden", "ImportOutcome", "Invalid",
+    "NotFound", "Rejected", "SegmentOutcome", "TooLarge", "annotation_create", "annotation_delete",
+    "annotation_import", "annotation_submit", "annotation_transition", "annotation_update",
+    "annotations_submit_drafts", "audit_record", "claim_get_or_create_accepted", "claim_set_state", "desk_member",
+    "document_import", "document_prepare", "document_request_segmentation", "document_segment", "document_update",
+    "documents_assign", "documents_needing_segmentation", "evidence_add", "evidence_delete", "evidence_update",
+    "membership_remove", "membership_set", "project_create", "project_update", "segmentation_enqueue",
+    "segmentation_sweep", "token_revoke", "token_rotate", "user_get_or_create_inactive", "verdict_import_check",
+]  # fmt: skip

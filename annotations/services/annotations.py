@@ -1,0 +1,163 @@
+"""Annotations: create, change, move, delete and submit. Authors change their own annotations while they
+are open (draft, submitted, changes requested); the optimistic lock (``version``) refuses lost updates."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from annotations import access
+from annotations.domain.spans import SpanError, quote_selector, validate_span
+from annotations.domain.verdicts import Verdict
+from annotations.domain.vocabulary import EDITABLE_STATUSES, AnnotationStatus, ClaimState, Role
+from annotations.models import Annotation, AuditEvent, Claim, Document
+from annotations.services.audit import audit_record, diff, snapshot
+from annotations.services.errors import AnnotationRejected, Conflict, Forbidden
+
+
+def check_verdict(verdict: str) -> str:
+    if verdict and verdict not in Verdict.values:
+        raise AnnotationRejected(f"unknown verdict {verdict!r}; expected one of {', '.join(Verdict.values)}")
+    return verdict
+
+
+def annotation_insert(
+    *, document: Document, author: AbstractBaseUser, start: int, end: int, quote: str, verdict: str = "",
+    rationale: str = "", claim: Claim | None = None, actor: AbstractBaseUser | None = None, comment: str = "",
+    original_author: str = "",
+) -> Annotation:  # fmt: skip
+    """Store a checked span and its create event (``actor`` did it, default the author). No access check:
+    ``annotation_create`` and the verdict import call this after theirs."""
+    try:
+        validate_span(document.body, start, end, quote)
+    except SpanError as exc:
+        raise AnnotationRejected(str(exc)) from None
+    check_verdict(verdict)
+    if claim is not None and claim.document_id != document.pk:
+        raise AnnotationRejected("the claim belongs to another document")
+    selector = quote_selector(document.body, start, end)
+    annotation = Annotation.objects.create(
+        document=document, author=author, claim=claim, start=start, end=end, quote=selector.exact,
+        prefix=selector.prefix, suffix=selector.suffix, verdict=verdict, rationale=rationale,
+        original_author=original_author,
+    )  # fmt: skip
+    audit_record(annotation, AuditEvent.Action.CREATE, actor or author, changes=diff({}, snapshot(annotation)),
+                 comment=comment)  # fmt: skip
+    if claim is not None and claim.state != ClaimState.ACCEPTED:
+        Claim.objects.filter(pk=claim.pk).update(state=ClaimState.ACCEPTED, updated_at=timezone.now())
+    return annotation
+
+
+@transaction.atomic
+def annotation_create(
+    *,
+    document: Document,
+    author: AbstractBaseUser,
+    start: int,
+    end: int,
+    quote: str,
+    verdict: str = "",
+    rationale: str = "",
+    claim: Claim | None = None,
+    evidence: list[dict] | None = None,
+) -> Annotation:
+    """Highlight ``document.body[start:end]`` as ``author`` (a member of the document's desk). The quote must
+    equal that text exactly (code points). Linking a candidate claim marks it accepted."""
+    from annotations.services.evidence import evidence_add
+
+    access.require(author, document.project_id, Role.REVIEWER)
+    annotation = annotation_insert(document=document, author=author, start=start, end=end, quote=quote,
+                                   verdict=verdict, rationale=rationale, claim=claim)  # fmt: skip
+    for item in evidence or []:
+        evidence_add(annotation=annotation, user=author, **item)
+    return annotation
+
+
+def lock_for_author(*, annotation_id: int, user: AbstractBaseUser, version: int | None) -> Annotation:
+    """Row-lock the annotation and check the caller may change it at ``version`` (inside a transaction)."""
+    annotation = access.annotation_for_user(user, annotation_id, for_update=True)
+    if annotation.author_id != user.pk:
+        raise Forbidden("only the author can change this annotation")
+    if version is not None and annotation.version != version:
+        raise Conflict(
+            f"this annotation was changed by someone else (you have version {version}, "
+            f"the current version is {annotation.version}); reload it before saving",
+            current=annotation,
+        )
+    if annotation.status not in EDITABLE_STATUSES:
+        label = AnnotationStatus(annotation.status).label.lower()
+        raise Conflict(f"a {label} annotation is locked", current=annotation)
+    return annotation
+
+
+@transaction.atomic
+def annotation_update(
+    *,
+    annotation_id: int,
+    user: AbstractBaseUser,
+    version: int,
+    verdict: str | None = None,
+    rationale: str | None = None,
+    span: tuple[int, int, str] | None = None,
+) -> Annotation:
+    """Change the author's own annotation if nobody changed it since ``version`` (optimistic lock)."""
+    annotation = lock_for_author(annotation_id=annotation_id, user=user, version=version)
+    before = snapshot(annotation)
+    if verdict is not None:
+        annotation.verdict = check_verdict(verdict)
+    if rationale is not None:
+        annotation.rationale = rationale
+    if span is not None:
+        start, end, exact = span
+        try:
+            validate_span(annotation.document.body, start, end, exact)
+        except SpanError as exc:
+            raise AnnotationRejected(str(exc)) from None
+        selector = quote_selector(annotation.document.body, start, end)
+        annotation.start, annotation.end = start, end
+        annotation.quote, annotation.prefix, annotation.suffix = selector.exact, selector.prefix, selector.suffix
+    changes = diff(before, snapshot(annotation))
+    if not changes:
+        return annotation
+    annotation.version += 1
+    annotation.save()
+    audit_record(annotation, AuditEvent.Action.UPDATE, user, changes=changes)
+    return annotation
+
+
+@transaction.atomic
+def annotation_delete(*, annotation_id: int, user: AbstractBaseUser, version: int | None) -> None:
+    annotation = lock_for_author(annotation_id=annotation_id, user=user, version=version)
+    audit_record(annotation, AuditEvent.Action.DELETE, user, changes=diff(snapshot(annotation), {}))
+    annotation.delete()
+
+
+def annotation_submit(*, annotation_id: int, user: AbstractBaseUser, version: int | None = None) -> Annotation:
+    """Send the author's draft (or an annotation sent back for changes) to the review queue."""
+    from annotations.services.review import annotation_transition
+
+    annotation = access.annotation_for_user(user, annotation_id)
+    if annotation.status == AnnotationStatus.SUBMITTED and annotation.author_id == user.pk:
+        return annotation  # submitting twice is harmless
+    return annotation_transition(annotation_id=annotation_id, user=user, action="submit", version=version)
+
+
+def annotations_submit_drafts(*, document: Document, user: AbstractBaseUser) -> int:
+    """Submit all of the user's drafts with a verdict in ``document``; returns how many."""
+    from annotations.services.review import annotation_transition
+
+    ids = list(
+        Annotation.objects.filter(
+            document=document, author=user, status__in=[AnnotationStatus.DRAFT, AnnotationStatus.CHANGES_REQUESTED]
+        )
+        .exclude(verdict="")
+        .values_list("pk", flat=True)
+    )
+    with transaction.atomic():
+        for annotation_id in ids:
+            annotation_transition(annotation_id=annotation_id, user=user, action="submit")
+    return len(ids)
+
+
+def touch(annotation_id: int) -> None:
+    """Evidence changes make the annotation show up in incremental syncs."""
+    Annotation.objects.filter(pk=annotation_id).update(updated_at=timezone.now())

@@ -1,0 +1,36 @@
+"""Candidate claims: any member of the desk accepts or dismisses them."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from annotations import access
+from annotations.domain.vocabulary import ClaimOrigin, ClaimState
+from annotations.models import Claim, Document
+from annotations.services.audit import audit_claim
+from annotations.services.errors import Invalid
+
+
+@transaction.atomic
+def claim_set_state(*, claim_id: int, state: str, user: AbstractBaseUser | None = None) -> Claim:
+    """Accept or dismiss a candidate claim. ``user`` must be a member of its desk (None: a command)."""
+    if state not in ClaimState.values:
+        raise Invalid(f"unknown claim state {state!r}; expected one of {', '.join(ClaimState.values)}")
+    if user is not None:
+        access.claim_for_user(user, claim_id)
+    claim = Claim.objects.select_for_update().select_related("document").get(pk=claim_id)
+    if claim.state != state:
+        previous = claim.state
+        claim.state = state
+        claim.save(update_fields=["state", "updated_at"])
+        audit_claim(claim, claim.document.project_id, user, changes={"state": [previous, state]})
+    return claim
+
+
+@transaction.atomic
+def claim_get_or_create_accepted(*, document: Document, start: int, end: int) -> Claim:
+    """The claim on exactly this span, or a person-made, accepted one (re-segmentation keeps those)."""
+    claim = Claim.objects.filter(document=document, start=start, end=end).first()
+    return claim or Claim.objects.create(
+        document=document, start=start, end=end, text=document.body[start:end], origin=ClaimOrigin.PERSON,
+        state=ClaimState.ACCEPTED,
+    )  # fmt: skip

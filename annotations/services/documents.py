@@ -1,0 +1,135 @@
+"""Documents: import (cleaning, de-duplication, segmentation on commit) and metadata edits."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+
+from annotations import access
+from annotations.domain.boilerplate import CleanedText, strip_boilerplate
+from annotations.domain.text import content_sha256, normalize_line, normalize_text
+from annotations.domain.vocabulary import Role
+from annotations.models import AuditEvent, Document, Project
+from annotations.services.audit import audit_document, diff, document_snapshot
+from annotations.services.errors import DocumentRejected
+from annotations.services.segmentation import enqueue_segmentation_on_commit
+from annotations.services.validation import clean_url
+
+TITLE_MAX = Document._meta.get_field("title").max_length
+AUTHOR_MAX = Document._meta.get_field("author").max_length
+UNCHANGED = object()
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    document: Document
+    created: bool  # False: the same content already exists in the project (``document`` is that one)
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    title: str
+    author: str
+    source_url: str
+    cleaned: CleanedText
+
+
+def document_prepare(*, title: str, body: str, source_url: str = "", author: str = "") -> PreparedDocument:
+    """The checks and cleaning of ``document_import``, without writing: forms call it to show errors."""
+    title = normalize_line(title)
+    if not title:
+        raise DocumentRejected("title is empty")
+    if len(title) > TITLE_MAX:
+        title = title[: TITLE_MAX - 1] + "…"
+    author = normalize_line(author)[:AUTHOR_MAX]
+    source_url = clean_url(source_url, what="source URL", required=False)
+    cleaned = strip_boilerplate(normalize_text(body), title=title)
+    if not cleaned.body.strip():
+        raise DocumentRejected("body is empty after cleaning")
+    return PreparedDocument(title=title, author=author, source_url=source_url, cleaned=cleaned)
+
+
+@transaction.atomic
+def document_import(
+    *,
+    project: Project,
+    title: str,
+    body: str,
+    source_url: str = "",
+    author: str = "",
+    published_at: datetime | None = None,
+    imported_by: AbstractBaseUser | None = None,
+    metadata: dict | None = None,
+) -> ImportOutcome:
+    """Clean and store one article, or return the existing document with the same content.
+
+    The caller has checked that ``imported_by`` may add documents to ``project`` (any member may;
+    commands run as the site). The body is normalised (NFC, LF, trailing spaces) and stripped of scraper
+    boilerplate; the removed text is kept in ``metadata["boilerplate"]``. Duplicates are detected by the
+    SHA-256 of the cleaned body within the project.
+    """
+    prepared = document_prepare(title=title, body=body, source_url=source_url, author=author)
+    title, author, source_url, cleaned = prepared.title, prepared.author, prepared.source_url, prepared.cleaned
+    digest = content_sha256(cleaned.body)
+    existing = Document.objects.filter(project=project, content_sha256=digest).first()
+    if existing:
+        return ImportOutcome(document=existing, created=False)
+
+    metadata = dict(metadata or {})
+    if cleaned.head or cleaned.tail:
+        metadata["boilerplate"] = {"head": cleaned.head, "tail": cleaned.tail, "rules": cleaned.rules}
+    document = Document(
+        project=project,
+        title=title,
+        body=cleaned.body,
+        source_url=source_url,
+        author=author,
+        published_at=published_at,
+        content_sha256=digest,
+        metadata=metadata,
+        imported_by=imported_by,
+    )
+    try:
+        with transaction.atomic():  # savepoint: a concurrent import of the same content may win the race
+            document.save()
+    except IntegrityError:
+        existing = Document.objects.filter(project=project, content_sha256=digest).first()
+        if existing is None:
+            raise
+        return ImportOutcome(document=existing, created=False)
+    enqueue_segmentation_on_commit(document.pk)
+    return ImportOutcome(document=document, created=True)
+
+
+@transaction.atomic
+def document_update(
+    *,
+    document: Document,
+    user: AbstractBaseUser,
+    title: str | None = None,
+    source_url: str | None = None,
+    author: str | None = None,
+    published_at: object = UNCHANGED,  # a datetime, None (clear it) or UNCHANGED
+) -> Document:
+    """Change a document's metadata (editors and admins of its desk); the change is audited. Its text is
+    fixed once imported (annotation offsets index into it)."""
+    access.require(user, document.project_id, Role.EDITOR)
+    document = Document.objects.select_for_update().get(pk=document.pk)
+    before = document_snapshot(document)
+    if title is not None:
+        title = normalize_line(title)
+        if not title:
+            raise DocumentRejected("title is empty")
+        document.title = title[:TITLE_MAX]
+    if source_url is not None:
+        document.source_url = clean_url(source_url, what="source URL", required=False)
+    if author is not None:
+        document.author = normalize_line(author)[:AUTHOR_MAX]
+    if published_at is not UNCHANGED:
+        document.published_at = published_at
+    changes = diff(before, document_snapshot(document))
+    if changes:
+        document.save(update_fields=["title", "source_url", "author", "published_at", "updated_at"])
+        audit_document(document, AuditEvent.Action.UPDATE, user, changes=changes)
+    return document

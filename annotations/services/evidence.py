@@ -1,0 +1,83 @@
+"""Evidence links of an annotation: only its author adds, changes or removes them."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from annotations import access
+from annotations.domain.text import normalize_line
+from annotations.domain.vocabulary import Role, Stance
+from annotations.models import Annotation, AuditEvent, EvidenceLink
+from annotations.services.annotations import touch
+from annotations.services.audit import audit_record, diff, evidence_snapshot
+from annotations.services.errors import Forbidden
+from annotations.services.validation import clean_stance, clean_url
+
+
+def _check_author(annotation: Annotation, user: AbstractBaseUser, what: str) -> None:
+    if annotation.author_id != user.pk:
+        raise Forbidden(f"only the author of the annotation can {what}")
+
+
+@transaction.atomic
+def evidence_add(
+    *,
+    annotation: Annotation,
+    user: AbstractBaseUser,
+    url: str,
+    title: str = "",
+    quoted_passage: str = "",
+    stance: str = Stance.CONTEXT,
+) -> EvidenceLink:
+    access.require(user, annotation.document.project_id, Role.REVIEWER)
+    _check_author(annotation, user, "add evidence to it")
+    return evidence_insert(annotation=annotation, added_by=user, url=url, title=title, quoted_passage=quoted_passage,
+                           stance=stance)  # fmt: skip
+
+
+def evidence_insert(
+    *, annotation: Annotation, added_by: AbstractBaseUser, url: str, title: str = "", quoted_passage: str = "",
+    stance: str = Stance.CONTEXT, actor: AbstractBaseUser | None = None, comment: str = "",
+) -> EvidenceLink:  # fmt: skip
+    """Store a checked link and its create event (``actor`` did it, default ``added_by``). No access check:
+    ``evidence_add`` and the verdict import call this after theirs."""
+    url = clean_url(url, what="evidence URL", required=True)
+    link = EvidenceLink.objects.create(
+        annotation=annotation, url=url, title=normalize_line(title)[:500], quoted_passage=quoted_passage,
+        stance=clean_stance(stance), added_by=added_by,
+    )  # fmt: skip
+    touch(annotation.pk)
+    audit_record(annotation, AuditEvent.Action.CREATE, actor or added_by, changes=diff({}, evidence_snapshot(link)),
+                 evidence=link, comment=comment)  # fmt: skip
+    return link
+
+
+@transaction.atomic
+def evidence_update(*, evidence_id: int, user: AbstractBaseUser, **changes: str) -> EvidenceLink:
+    access.evidence_for_user(user, evidence_id)  # 404 for outsiders
+    link = EvidenceLink.objects.select_for_update().select_related("annotation__document").get(pk=evidence_id)
+    _check_author(link.annotation, user, "change its evidence")
+    before = evidence_snapshot(link)
+    if "url" in changes:
+        link.url = clean_url(changes["url"], what="evidence URL", required=True)
+    if "stance" in changes:
+        link.stance = clean_stance(changes["stance"])
+    if "title" in changes:
+        link.title = normalize_line(changes["title"])[:500]
+    if "quoted_passage" in changes:
+        link.quoted_passage = changes["quoted_passage"]
+    link.save()
+    touch(link.annotation_id)
+    if changes := diff(before, evidence_snapshot(link)):
+        audit_record(link.annotation, AuditEvent.Action.UPDATE, user, changes=changes, evidence=link)
+    return link
+
+
+@transaction.atomic
+def evidence_delete(*, evidence_id: int, user: AbstractBaseUser) -> None:
+    link = access.evidence_for_user(user, evidence_id)
+    _check_author(link.annotation, user, "remove its evidence")
+    audit_record(
+        link.annotation, AuditEvent.Action.DELETE, user, changes=diff(evidence_snapshot(link), {}), evidence=link
+    )
+    link.delete()
+    touch(link.annotation_id)

@@ -1,0 +1,90 @@
+"""The review workflow (state table: ``domain/workflow.py``) and review assignments."""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from annotations import access
+from annotations.domain.verdicts import Verdict
+from annotations.domain.vocabulary import Role
+from annotations.domain.workflow import TransitionConflict, check_transition
+from annotations.models import Annotation, AuditEvent, Membership, ReviewAssignment
+from annotations.services.audit import audit_record, diff, snapshot
+from annotations.services.errors import Conflict, Invalid
+
+
+@transaction.atomic
+def annotation_transition(
+    *,
+    annotation_id: int,
+    user: AbstractBaseUser,
+    action: str,
+    comment: str = "",
+    version: int | None = None,
+    verdict: str | None = None,
+    rationale: str | None = None,
+) -> Annotation:
+    """Move an annotation through the review workflow.
+
+    Reviewing is for editors/admins of the desk, never on their own annotations; approving a verdict
+    that disagrees with another reviewer's on the same claim needs a comment. ``correct`` (published
+    only) replaces the verdict/rationale; the previous ones stay in the audit history. Errors are typed:
+    NotFound (not the user's desk), Forbidden (role, four-eyes), Conflict (stale version, or not in a state
+    the action starts from), Invalid (missing comment or verdict).
+    """
+    from annotations.selectors import annotation_has_disagreement
+
+    annotation = access.annotation_for_user(user, annotation_id, for_update=True)
+    if version is not None and annotation.version != version:
+        raise Conflict(
+            f"this annotation changed since you loaded it (version {version}, now {annotation.version})",
+            current=annotation,
+        )
+    needs_comment = action == "approve" and annotation_has_disagreement(annotation)
+    try:
+        target = check_transition(
+            action, annotation.status, role=access.role_in(user, annotation.document.project_id),
+            is_author=annotation.author_id == user.pk, comment=comment, needs_comment=needs_comment,
+        )  # fmt: skip
+    except TransitionConflict as exc:
+        exc.current = annotation
+        raise
+    if action == "submit" and not annotation.verdict:
+        raise Invalid("give the annotation a verdict before submitting it for review")
+    before = snapshot(annotation)
+    if action == "correct":
+        if verdict is None and rationale is None:
+            raise Invalid("a correction needs a new verdict or rationale")
+        if verdict is not None:
+            if verdict not in Verdict.values:
+                raise Invalid(f"unknown verdict {verdict!r}; expected one of {', '.join(Verdict.values)}")
+            annotation.verdict = verdict
+        if rationale is not None:
+            annotation.rationale = rationale
+    previous = annotation.status
+    annotation.status = target
+    annotation.version += 1
+    annotation.save()
+    changes = diff(before, snapshot(annotation))
+    audit_record(annotation, AuditEvent.Action.TRANSITION, user, changes=changes, comment=comment.strip(),
+                 from_status=previous, to_status=target)  # fmt: skip
+    return annotation
+
+
+@transaction.atomic
+def documents_assign(*, document_ids: list[int], reviewer: AbstractBaseUser, assigned_by: AbstractBaseUser) -> int:
+    """Put documents in a reviewer's queue. ``assigned_by`` must be an editor or admin of each document's
+    desk, and the reviewer a member of it."""
+    documents = list(access.documents_visible(assigned_by, need=Role.EDITOR).filter(pk__in=document_ids))
+    if len(documents) != len(set(document_ids)):
+        raise Invalid("you can only assign documents of desks where you are an editor or admin")
+    member_of = set(Membership.objects.filter(user=reviewer).values_list("project_id", flat=True))
+    outside = [d for d in documents if d.project_id not in member_of]
+    if outside:
+        raise Invalid(f"{reviewer} is not a member of the project of: {', '.join(d.title for d in outside[:5])}")
+    created = 0
+    for document in documents:
+        _, was_created = ReviewAssignment.objects.get_or_create(
+            document=document, reviewer=reviewer, defaults={"assigned_by": assigned_by}
+        )
+        created += was_created
+    return created

@@ -1,0 +1,140 @@
+"""Pre-segmentation: documents are split into scored candidate claims by a Celery task.
+
+The task (``annotations.tasks.segment_document``) imports this module lazily; this module imports the task
+at the top as ``segment_document_task`` (HackSoft's direction: services know tasks, tasks call services).
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from annotations.domain.vocabulary import ClaimOrigin, ClaimState, SegmentationStatus
+from annotations.models import Claim, Document
+from annotations.tasks import segment_document as segment_document_task
+
+logger = logging.getLogger("annotations.services")
+
+
+def enqueue_segmentation_on_commit(document_id: int) -> None:
+    transaction.on_commit(lambda: segmentation_enqueue(document_id=document_id))
+
+
+def segmentation_enqueue(*, document_id: int) -> bool:
+    """Send the segmentation task; a broker outage is logged, never raised: the document stays
+    pending and the sweeper (beat task / ``manage.py segment --pending``) enqueues it later."""
+    try:
+        segment_document_task.delay(document_id)
+    except Exception as exc:  # kombu raises various connection errors; none may break an import
+        logger.warning("could not enqueue segmentation of document %s (%s); it stays pending", document_id, exc)
+        return False
+    return True
+
+
+@transaction.atomic
+def document_request_segmentation(*, document_ids: list[int], enqueue: bool = True) -> int:
+    """Mark documents for (re-)segmentation and (unless the caller runs them itself) enqueue them
+    after commit. Documents being segmented right now are left alone. The caller passes only documents
+    the user may change (the admin's scoped queryset, or a command)."""
+    ids = list(
+        Document.objects.filter(pk__in=document_ids)
+        .exclude(segmentation_status=SegmentationStatus.RUNNING)
+        .values_list("pk", flat=True)
+    )
+    Document.objects.filter(pk__in=ids).update(
+        segmentation_status=SegmentationStatus.PENDING, segmentation_error="", segmentation_started_at=None
+    )
+    if enqueue:
+        for document_id in ids:
+            enqueue_segmentation_on_commit(document_id)
+    return len(ids)
+
+
+def documents_needing_segmentation(*, include_stale_running: bool = True) -> list[int]:
+    """Ids of pending documents, plus running ones whose worker seems to have died."""
+    condition = Q(segmentation_status=SegmentationStatus.PENDING)
+    if include_stale_running:
+        condition |= Q(segmentation_status=SegmentationStatus.RUNNING, segmentation_started_at__lt=_stale_before())
+    return list(Document.objects.filter(condition).order_by("pk").values_list("pk", flat=True))
+
+
+def segmentation_sweep() -> int:
+    """Enqueue every document left pending (e.g. the broker was down at import) or stuck running."""
+    ids = documents_needing_segmentation()
+    return sum(segmentation_enqueue(document_id=document_id) for document_id in ids)
+
+
+def _stale_before() -> datetime:
+    return timezone.now() - timedelta(seconds=settings.SEGMENTATION_STALE_AFTER)
+
+
+@dataclass(frozen=True)
+class SegmentOutcome:
+    status: str  # "done", "failed" or "skipped" (someone else has it, or nothing to do)
+    created: int = 0
+    removed: int = 0
+
+
+def document_segment(*, document_id: int) -> SegmentOutcome:
+    """Split a document into sentences, score them and store them as machine candidate claims.
+
+    Safe to run twice and concurrently: the document is claimed with a conditional UPDATE
+    (pending → running, or a running one older than SEGMENTATION_STALE_AFTER); a run that
+    cannot claim it does nothing. Claims people made, accepted or dismissed, and claims an
+    annotation points to, are never touched; the other machine candidates are replaced.
+    """
+    from annotations.domain.checkworthiness import load_default
+    from annotations.domain.segmentation import SEGMENTER_VERSION, segment
+
+    claimed_at = timezone.now()
+    claimable = Q(segmentation_status=SegmentationStatus.PENDING) | Q(
+        segmentation_status=SegmentationStatus.RUNNING, segmentation_started_at__lt=_stale_before()
+    )
+    claimed = Document.objects.filter(claimable, pk=document_id).update(
+        segmentation_status=SegmentationStatus.RUNNING, segmentation_started_at=claimed_at, segmentation_error=""
+    )
+    if claimed != 1:
+        return SegmentOutcome(status="skipped")
+    ours = Document.objects.filter(
+        pk=document_id, segmentation_status=SegmentationStatus.RUNNING, segmentation_started_at=claimed_at
+    )
+    try:
+        body = Document.objects.values_list("body", flat=True).get(pk=document_id)
+        model = load_default()
+        segments = [s for s in segment(body) if any(c.isalpha() for c in s.text)]
+        scores = model.score([s.text for s in segments])
+        with transaction.atomic():
+            if not ours.select_for_update().exists():
+                return SegmentOutcome(status="skipped")  # reclaimed by another run meanwhile
+            removed, _ = (
+                Claim.objects.filter(document_id=document_id, origin=ClaimOrigin.MACHINE, state=ClaimState.CANDIDATE)
+                .filter(annotations__isnull=True)
+                .delete()
+            )
+            kept = set(Claim.objects.filter(document_id=document_id).values_list("start", "end"))
+            created = Claim.objects.bulk_create(
+                [
+                    Claim(document_id=document_id, start=s.start, end=s.end, text=s.text, score=round(score, 6))
+                    for s, score in zip(segments, scores, strict=True)
+                    if (s.start, s.end) not in kept  # a person's claim on the same span wins
+                ],
+                ignore_conflicts=True,
+                batch_size=500,
+            )
+            ours.update(
+                segmentation_status=SegmentationStatus.DONE,
+                segmenter_version=f"{SEGMENTER_VERSION}+{model.version}",
+            )
+    except DatabaseError:
+        # Transient database trouble: hand the document back so a retry can claim it again.
+        ours.update(segmentation_status=SegmentationStatus.PENDING, segmentation_started_at=None)
+        raise
+    except Exception as exc:
+        ours.update(segmentation_status=SegmentationStatus.FAILED, segmentation_error=f"{type(exc).__name__}: {exc}")
+        logger.exception("segmentation of document %s failed", document_id)
+        return SegmentOutcome(status="failed")
+    return SegmentOutcome(status="done", created=len(created), removed=removed)
