@@ -40,6 +40,7 @@ ANNOTATION_FIELDS = (
     "document__content_sha256",
     "author_id",
     "author__username",
+    "original_author",
     "claim_id",
     "claim__start",
     "claim__end",
@@ -172,7 +173,8 @@ def _rows(queryset: QuerySet[Annotation], *, documents: bool, chunk_size: int) -
     pending = None  # the next evidence row not yet attached
     started = False
     for values in queryset.values_list(*_select(ANNOTATION_FIELDS, in_sql=in_sql)).iterator(chunk_size=chunk_size):
-        (pk, document_id, title, source_url, doc_author, published_at, sha256, author_id, username, claim_id,
+        (pk, document_id, title, source_url, doc_author, published_at, sha256, author_id, username, original_author,
+         claim_id,
          claim_start, claim_end, start, end, quote, prefix, suffix, verdict, rationale, status, version,
          created_at, updated_at) = values  # fmt: skip
         if not started:
@@ -212,6 +214,7 @@ def _rows(queryset: QuerySet[Annotation], *, documents: bool, chunk_size: int) -
                 "sha256": sha256,
             },
             "author": {"id": author_id, "username": username},
+            "original_author": original_author,
             "claim": None if claim_id is None else {"id": claim_id, "start": claim_start, "end": claim_end},
             "start": start,
             "end": end,

@@ -280,6 +280,8 @@ class _Importer:
         reference = self.get(record, "document", dict)
         document = self.find_document(reference)
         author, original_author = self.person(record.get("author"), "author")
+        if self.restore:  # an annotation that came from elsewhere keeps saying so
+            original_author = self.get(record, "original_author", str, "")[:300]
         start, end = self.get(record, "start", int), self.get(record, "end", int)
         exact = self.get(self.get(record, "quote", dict), "exact", str)
         verdict = self.get(record, "verdict", str, "")

@@ -89,18 +89,24 @@ class ProjectAdmin(ScopedAdmin):
     def save_formset(self, request, form, formset, change):
         """Members change through the services (the last admin of a desk keeps the role)."""
         project = form.instance
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []  # for the change message
         for inline_form in formset.forms:
             if not getattr(inline_form, "cleaned_data", None):
                 continue
-            data = inline_form.cleaned_data
+            data, existing = inline_form.cleaned_data, inline_form.instance
             user = data.get("user")
             try:
-                if data.get("DELETE") and inline_form.instance.pk:
-                    services.membership_remove(project=project, user=inline_form.instance.user, actor=request.user)
-                elif user is not None and (inline_form.has_changed() or not inline_form.instance.pk):
-                    services.membership_set(project=project, user=user, role=data["role"], actor=request.user)
+                if data.get("DELETE") and existing.pk:
+                    services.membership_remove(project=project, user=existing.user, actor=request.user)
+                    formset.deleted_objects.append(existing)
+                elif user is not None and (inline_form.has_changed() or not existing.pk):
+                    saved = services.membership_set(project=project, user=user, role=data["role"], actor=request.user)
+                    if existing.pk:
+                        formset.changed_objects.append((saved, inline_form.changed_data))
+                    else:
+                        formset.new_objects.append(saved)
             except AppError as exc:
-                self.message_user(request, f"{user or inline_form.instance.user}: {exc}", messages.ERROR)
+                self.message_user(request, f"{user or existing.user}: {exc}", messages.ERROR)
 
 
 @admin.register(Membership)

@@ -168,6 +168,7 @@ def annotation_record(row: dict) -> dict:
             "sha256": document["sha256"],
         },
         "author": _user(row["author"]),
+        "original_author": row.get("original_author", ""),
         "claim": row["claim"],
         "start": row["start"],
         "end": row["end"],
