@@ -35,9 +35,11 @@ run: seed ## Set up everything and serve on http://127.0.0.1:8000
 test: install ## Run the whole test suite (pytest)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-lint: install ## ruff check + format check + migrations up to date
+lint: install ## ruff, import-linter contracts, OpenAPI schema without warnings, migrations up to date
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(PY) manage.py spectacular --fail-on-warn --file /dev/null
 	$(PY) manage.py makemigrations --check --dry-run
 
 format: install ## Auto-fix lint and format the code

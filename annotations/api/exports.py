@@ -21,11 +21,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations import access, services
+from annotations.api.schema import ANNOTATION_FILTER_PARAMETERS
 from annotations.domain.export_formats import FORMATS
-from annotations.domain.verdicts import Verdict
 from annotations.exporting import ExportRejected, attachment_header, export_chunks, export_filename
 from annotations.importing_verdicts import import_verdict_lines
-from annotations.models import AnnotationStatus, Role
+from annotations.models import Role
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the uploaded file
 
@@ -47,16 +47,6 @@ class RawBodyParser(BaseParser):
         return stream.read(settings.IMPORT_MAX_BYTES + 1) if stream is not None else b""
 
 
-FILTER_PARAMETERS = [
-    OpenApiParameter("document", int, description="Only annotations of this document."),
-    OpenApiParameter("author", str, description="Only annotations by this username."),
-    OpenApiParameter("verdict", str, many=True, enum=[v.value for v in Verdict]),
-    OpenApiParameter("status", str, many=True, enum=AnnotationStatus.values),
-    OpenApiParameter("updated_since", OpenApiTypes.DATETIME),
-    OpenApiParameter("q", str, description="Text search in the quote."),
-]
-
-
 class ProjectExportView(APIView):
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JsonErrorsWhateverTheAccept
@@ -71,7 +61,7 @@ class ProjectExportView(APIView):
                 default="json",
                 description="; ".join(f"`{f.name}`: {f.description}" for f in FORMATS.values()),
             ),
-            *FILTER_PARAMETERS,
+            *ANNOTATION_FILTER_PARAMETERS,
         ],
         responses={
             **{

@@ -3,9 +3,23 @@ from django.urls import path
 from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+from rest_framework.negotiation import DefaultContentNegotiation
 
 from annotations.api import views
 from annotations.api.exports import ProjectExportView, ProjectImportVerdictsView
+
+
+class FormatParameterNegotiation(DefaultContentNegotiation):
+    """``?format=json|yaml`` picks the schema's renderer (URL_FORMAT_OVERRIDE is off site-wide, because
+    ``format`` is the export endpoint's own parameter)."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return super().select_renderer(request, renderers, format_suffix or request.query_params.get("format"))
+
+
+class SchemaView(SpectacularAPIView):
+    content_negotiation_class = FormatParameterNegotiation
+
 
 urlpatterns = [
     path("v1/projects/", views.ProjectListApi.as_view(), name="api-projects"),
@@ -30,7 +44,7 @@ urlpatterns = [
     path("v1/annotations/<int:pk>/review", views.AnnotationTransitionApi.as_view(), name="api-annotation-review"),
     path("v1/annotations/<int:pk>/evidence/", views.AnnotationEvidenceApi.as_view(), name="api-annotation-evidence"),
     path("v1/evidence/<int:pk>/", views.EvidenceDetailApi.as_view(), name="api-evidence"),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # Redoc injects <style> elements at run time, so its page alone allows inline styles (scripts stay strict).
     path(

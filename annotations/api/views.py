@@ -26,16 +26,13 @@ from annotations.api.presenters import (
     present_document,
     present_evidence,
 )
+from annotations.api.schema import ANNOTATION_FILTER_PARAMETERS, UNIT
 from annotations.domain.article_files import ArticleFileError, read_article_file
 from annotations.domain.spans import OffsetConverter, SpanError
 from annotations.domain.vocabulary import Role
 from annotations.filters import AnnotationFilter
 from annotations.importing import import_record
 from annotations.models import Document
-
-UNIT = OpenApiParameter(
-    "unit", str, enum=["codepoint", "utf16"], description="Offset unit of start/end in the request and the response."
-)
 
 
 def _utf16(request: Request) -> bool:
@@ -73,14 +70,14 @@ def _to_codepoints(request: Request, document: Document, start: int, end: int) -
 
 
 class ProjectListApi(APIView):
-    @extend_schema(responses=s.ProjectListOut)
+    @extend_schema(operation_id="projects_list", responses=s.ProjectListOut)
     def get(self, request: Request) -> Response:
         rows = [_project_row(project, role) for project, role in selectors.project_roles(request.user)]
         return Response({"results": rows})
 
 
 class ProjectDetailApi(APIView):
-    @extend_schema(responses=s.ProjectOut)
+    @extend_schema(operation_id="projects_retrieve", responses=s.ProjectOut)
     def get(self, request: Request, slug: str) -> Response:
         project = access.project_for_user(request.user, slug)
         return Response(_project_row(project, access.role_in(request.user, project)))
@@ -94,7 +91,13 @@ class DocumentListApi(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(
-        parameters=[OpenApiParameter("project", str), OpenApiParameter("updated_since", OpenApiTypes.DATETIME)],
+        operation_id="documents_list",
+        parameters=[
+            OpenApiParameter("project", str, description="Only documents of this desk (slug)."),
+            OpenApiParameter("updated_since", OpenApiTypes.DATETIME),
+            OpenApiParameter("cursor", str),
+            OpenApiParameter("page_size", int),
+        ],
         responses=s.DocumentListOut,
     )
     def get(self, request: Request) -> Response:
@@ -157,7 +160,7 @@ class DocumentListApi(APIView):
 
 
 class DocumentDetailApi(APIView):
-    @extend_schema(responses=s.DocumentOut)
+    @extend_schema(operation_id="documents_retrieve", responses=s.DocumentOut)
     def get(self, request: Request, pk: int) -> Response:
         return Response(present_document(access.document_for_user(request.user, pk)))
 
@@ -212,7 +215,13 @@ class DocumentSubmitDraftsApi(APIView):
 
 class AnnotationListApi(APIView):
     @extend_schema(
-        parameters=[UNIT, AnnotationFilter, OpenApiParameter("cursor", str), OpenApiParameter("page_size", int)],
+        operation_id="annotations_list",
+        parameters=[
+            UNIT,
+            *ANNOTATION_FILTER_PARAMETERS,
+            OpenApiParameter("cursor", str),
+            OpenApiParameter("page_size", int),
+        ],
         responses=s.AnnotationListOut,
         description="Keyset-paginated by (updated_at, id). Keep polling with the `sync` cursor to receive only "
         "annotations created or changed since: nothing is missed or repeated.",
@@ -259,7 +268,7 @@ class AnnotationListApi(APIView):
 
 
 class AnnotationDetailApi(APIView):
-    @extend_schema(parameters=[UNIT], responses=s.AnnotationOut)
+    @extend_schema(operation_id="annotations_retrieve", parameters=[UNIT], responses=s.AnnotationOut)
     def get(self, request: Request, pk: int) -> Response:
         return _annotation_response(request, access.annotation_for_user(request.user, pk).pk)
 

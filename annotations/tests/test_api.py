@@ -430,6 +430,46 @@ def test_the_openapi_schema_and_docs_are_served_without_a_cdn(client, reviewer):
         assert "cdn." not in html and "unpkg" not in html and "jsdelivr" not in html
 
 
+def test_the_schema_is_json_when_asked_and_documents_the_list_envelopes_and_filters(client, reviewer):
+    client.force_login(reviewer)
+
+    schema = client.get(reverse("api-schema") + "?format=json").json()
+
+    listing = schema["paths"]["/api/v1/annotations/"]["get"]
+    assert {p["name"] for p in listing["parameters"]} >= {"document", "author", "verdict", "status", "updated_since",
+                                                            "q", "cursor", "page_size", "unit"}  # fmt: skip
+    envelope = listing["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert set(schema["components"]["schemas"][envelope]["properties"]) == {"results", "next", "sync", "deleted"}
+
+
+def test_the_schema_builds_without_a_single_warning(tmp_path):
+    from django.core.management import call_command
+
+    call_command("spectacular", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
+
+    assert "/api/v1/annotations/" in (tmp_path / "schema.yml").read_text()
+
+
+def test_every_presenter_matches_its_documented_shape(api_as, editor, document, annotation, reviewer):
+    from annotations.api import serializers as s
+
+    api = api_as(editor)
+    services.evidence_add(annotation=annotation, user=reviewer, url="https://www.bls.gov", title="BLS")
+    Claim.objects.create(document=document, start=0, end=3, text="The", score=0.7)
+    services.document_update(document=document, user=editor, title="Renamed")
+
+    shapes = {
+        s.DocumentOut: api.get(reverse("api-document", args=[document.pk])).json(),
+        s.DocumentSummaryOut: api.get(reverse("api-documents")).json()["results"][0],
+        s.ClaimOut: api.get(reverse("api-document-claims", args=[document.pk])).json()["results"][0],
+        s.AuditEventOut: api.get(reverse("api-project-corrections", args=["politics"])).json()["results"][0],
+        s.ProjectOut: api.get(reverse("api-projects")).json()["results"][0],
+    }
+
+    for serializer, row in shapes.items():
+        assert set(row) == set(serializer().fields), serializer.__name__
+
+
 def test_the_fast_presenter_matches_the_documented_annotation_shape(api, annotation, reviewer):
     from annotations.api.serializers import AnnotationOut
 
