@@ -2,7 +2,7 @@
 selector starts from. Views never build querysets."""
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import BooleanField, Count, ExpressionWrapper, F, Prefetch, Q, QuerySet
+from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Length
 
 from annotations import access
@@ -55,7 +55,10 @@ def document_claims(
     threshold = checkworthy_threshold() if threshold is None else threshold
     ordering = ["start", "end"] if order == "position" else [F("score").desc(nulls_last=True), "start"]
     claims = document.claims.all() if include_dismissed else document.claims.exclude(state=ClaimState.DISMISSED)
-    checkworthy = ExpressionWrapper(checkworthy_q(threshold), output_field=BooleanField())
+    # CASE, not the bare condition: a NULL score would make it NULL rather than false.
+    checkworthy = Case(
+        When(checkworthy_q(threshold), then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
     return claims.annotate(checkworthy=checkworthy).order_by(*ordering)
 
 

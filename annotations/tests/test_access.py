@@ -418,3 +418,39 @@ def test_dismissing_a_claim_in_the_admin_writes_the_same_audit_event_as_the_api(
     assert first_events == second_events
     assert first_events[0][:3] == ("claim", "update", "editor")
     assert first_events[0][3]["state"][1] == "dismissed"
+
+
+# ---- no admin page or action answers 500 -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", ["editor", "admin", "root"])
+def test_every_admin_page_and_action_answers_without_a_server_error(two_desks, client, persona):
+    from django.contrib import admin
+
+    client.force_login(two_desks[persona])
+    objects = {Project: two_desks["desk"], Document: two_desks["document"]}
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label != "annotations":
+            continue
+        name = model._meta.model_name
+        changelist = reverse(f"admin:annotations_{name}_changelist")
+        for url in (changelist, changelist + "?q=%00", changelist + "?author=x&document__project__id__exact=abc",
+                    reverse(f"admin:annotations_{name}_add")):  # fmt: skip
+            assert client.get(url).status_code < 500, url
+        instance = objects.get(model) or model_admin.get_queryset(_request(two_desks[persona])).first()
+        if instance is not None:
+            change = reverse(f"admin:annotations_{name}_change", args=[instance.pk])
+            assert client.get(change).status_code < 500, change
+            for action in model_admin.get_actions(_request(two_desks[persona])):
+                response = client.post(changelist, {"action": action, "_selected_action": [instance.pk]})
+                assert response.status_code < 500, (name, action)
+                response = client.post(changelist, {"action": action, "_selected_action": [instance.pk], "apply": "1"})
+                assert response.status_code < 500, (name, action, "apply")
+
+
+def _request(user):
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    return request

@@ -117,3 +117,23 @@ def test_an_annotation_cannot_link_a_claim_of_another_document(document, reviewe
 
     with pytest.raises(services.AnnotationRejected, match="another document"):
         services.annotation_create(document=document, author=reviewer, start=0, end=3, quote="The", claim=other_claim)
+
+
+def test_the_sql_and_python_check_worthy_rules_agree_on_every_state_and_score(document):
+    from itertools import product
+
+    from annotations import selectors
+    from annotations.domain.vocabulary import ClaimState, is_checkworthy
+
+    cases = list(product(ClaimState.values, [None, 0.0, 0.49, 0.5, 0.51, 1.0]))
+    for i, (state, score) in enumerate(cases):
+        Claim.objects.create(document=document, start=i, end=i + 1, text=document.body[i], state=state, score=score)
+
+    in_sql = {
+        c.start: c.checkworthy for c in selectors.document_claims(document, include_dismissed=True, threshold=0.5)
+    }
+    in_python = {i: is_checkworthy(state=st, score=sc, threshold=0.5) for i, (st, sc) in enumerate(cases)}
+    assert in_sql == in_python
+    assert sum(in_python.values()) == 6 + 3  # every accepted claim, and candidates from 0.5 up
+    counted = selectors.document_list(document.project, threshold=0.5).get().claim_count
+    assert counted == sum(in_python.values())
