@@ -109,14 +109,6 @@ def annotations_visible(user: AnyUser | None, *, need: Role | str = Role.REVIEWE
     return scope(Annotation.objects.all(), user, "document__project", need)
 
 
-def evidence_visible(user: AnyUser | None, *, need: Role | str = Role.REVIEWER) -> QuerySet[EvidenceLink]:
-    return scope(EvidenceLink.objects.all(), user, "annotation__document__project", need)
-
-
-def memberships_visible(user: AnyUser | None, *, need: Role | str = Role.REVIEWER) -> QuerySet[Membership]:
-    return scope(Membership.objects.all(), user, "project", need)
-
-
 def assignments_visible(user: AnyUser | None, *, need: Role | str = Role.REVIEWER) -> QuerySet[ReviewAssignment]:
     return scope(ReviewAssignment.objects.all(), user, "document__project", need)
 

@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from annotations import access, services
 from annotations.admin.scoping import NEED, ScopedAdmin, scoped_choices
 from annotations.domain.errors import AppError
-from annotations.domain.vocabulary import ClaimState, Role
+from annotations.domain.vocabulary import ClaimState
 from annotations.models import Claim, Document, Membership, Project
 
 
@@ -299,5 +299,3 @@ class ClaimAdmin(ScopedAdmin):
     def dismiss(self, request, queryset):
         self._set_state(request, queryset, ClaimState.DISMISSED)
 
-
-__all__ = ["NEED", "Role", "action_form"]
