@@ -100,7 +100,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "factcheck.storage.StaticFilesStorage"  # hashed names, ES-module imports rewritten too
     },
 }
 

@@ -298,4 +298,3 @@ class ClaimAdmin(ScopedAdmin):
     @admin.action(description="Dismiss the selected claims", permissions=["view"])
     def dismiss(self, request, queryset):
         self._set_state(request, queryset, ClaimState.DISMISSED)
-

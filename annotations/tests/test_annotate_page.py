@@ -176,3 +176,37 @@ def test_the_annotate_page_runs_a_fixed_number_of_queries(client, reviewer, docu
         response = client.get(reverse("document-detail", args=[document.pk]))
 
     assert response.status_code == 200
+
+
+def test_in_production_every_module_import_and_preload_points_at_the_same_hashed_file(
+    client, reviewer, document, settings, tmp_path
+):
+    """Hashed static names (cached forever) must reach the ES-module imports too, or a deploy could pair a
+    new entry module with cached old modules."""
+    from django.contrib.staticfiles.storage import staticfiles_storage
+    from django.core.management import call_command
+    from django.utils.functional import empty
+
+    settings.STATIC_ROOT = tmp_path
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {"BACKEND": "factcheck.storage.StaticFilesStorage"}}
+    staticfiles_storage._wrapped = empty  # pick up the storage of these settings
+    try:
+        call_command("collectstatic", "--noinput", "-v0")
+        client.force_login(reviewer)
+        html = client.get(reverse("document-detail", args=[document.pk])).content.decode()
+    finally:
+        staticfiles_storage._wrapped = empty
+
+    js = tmp_path / "annotations" / "js"
+    hashed = re.compile(r"\.[0-9a-f]{12}\.js$")
+    preloads = re.findall(r'rel="modulepreload" href="/static/annotations/js/annotate/([^"]+)"', html)
+    assert preloads and all(hashed.search(name) for name in preloads)
+    entry = re.search(r'src="/static/annotations/js/(annotate\.[0-9a-f]{12}\.js)"', html).group(1)
+    imported = set()
+    for module in [js / entry, *(js / "annotate" / name for name in preloads)]:
+        for target in re.findall(r'from "\./(?:annotate/)?([^"]+)"', module.read_text()):
+            assert hashed.search(target), f"{module.name} imports the unhashed {target}"
+            assert (js / "annotate" / target).exists()
+            imported.add(target)
+    assert imported == set(preloads)  # each module preloaded under the very name it is imported by
+    assert "Fetch annotate.js" not in html  # template comments stay comments

@@ -42,8 +42,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {key:<22} {shown}")
 
     def _segmentation(self, path: Path, split: str) -> dict:
-        from annotations.domain import eval_segmentation
         from annotations.domain.segmentation import SEGMENTER_VERSION, segment
+        from annotations.research import eval_segmentation
 
         if path.suffix == ".jsonl":
             result = eval_segmentation.golden_rules_score(eval_segmentation.load_golden_rules(path), segment)
@@ -52,8 +52,8 @@ class Command(BaseCommand):
         return {"segmenter": SEGMENTER_VERSION, **result}
 
     def _checkworthiness(self, path: Path, split: str) -> dict:
-        from annotations.domain import eval_checkworthiness
         from annotations.domain.checkworthiness import load_default
+        from annotations.research import eval_checkworthiness
 
         model = load_default()
         files = sorted(path.glob("*.tsv")) if path.is_dir() else [path]
@@ -65,8 +65,8 @@ class Command(BaseCommand):
         return report
 
     def _ranking(self, path: Path, split: str) -> dict:
-        from annotations.domain import eval_checkworthiness
         from annotations.domain.checkworthiness import load_default
+        from annotations.research import eval_checkworthiness
 
         model = load_default()
         transcripts = eval_checkworthiness.load_ranking_transcripts(path, split=split)

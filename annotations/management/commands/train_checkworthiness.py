@@ -6,7 +6,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from annotations.domain import checkworthiness, eval_checkworthiness
+from annotations.domain import checkworthiness
+from annotations.research import checkworthiness_training, eval_checkworthiness
 
 DATA = Path(settings.BASE_DIR).parent / "shared" / "data"
 
@@ -38,12 +39,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         data: Path = options["data"]
-        train_file = data / checkworthiness.CT24_FILES["train"]
+        train_file = data / checkworthiness_training.CT24_FILES["train"]
         if not train_file.exists():
             raise CommandError(f"{train_file}: no such file (pass --data DIR)")
 
         started = time.perf_counter()
-        model, report = checkworthiness.train_ct24(data, seed=options["seed"])
+        model, report = checkworthiness_training.train_ct24(data, seed=options["seed"])
         train_seconds = time.perf_counter() - started
 
         ranking: Path = options["ranking"]
@@ -54,7 +55,7 @@ class Command(BaseCommand):
             )
 
         out: Path = options["out"]
-        files = checkworthiness.save(model, out)
+        files = checkworthiness_training.save(model, out)
         metrics = out / "metrics.json"
         metrics.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
         files.append(metrics)

@@ -15,6 +15,8 @@ Sources:
 """
 
 import doctest
+import math
+import random
 from collections import Counter
 from fractions import Fraction
 
@@ -276,6 +278,59 @@ def test_cohen_kappa_linear_is_one_for_perfect_agreement_and_none_when_undefined
 def test_cohen_kappa_linear_is_zero_when_one_rater_never_varies():
     # b always says mixed: observed = expected disagreement, κ = 0 (defined, unlike the all-same case).
     assert cohen_kappa_linear(pair(["true", "false"], ["mixed", "mixed"]), "a", "b") == pytest.approx(0.0)
+
+
+def _random_ratings(rng: random.Random, n: int) -> tuple[list[int], list[int]]:
+    """Two raters' ratings on n units: independent, correlated or from a narrowed part of the scale."""
+    kind = rng.choice(["independent", "correlated", "narrow"])
+    if kind == "narrow":
+        low = rng.randint(1, 4)
+        values = list(range(low, rng.randint(low + 1, 5) + 1))
+        return [rng.choice(values) for _ in range(n)], [rng.choice(values) for _ in range(n)]
+    a = [rng.randint(1, 5) for _ in range(n)]
+    if kind == "independent":
+        return a, [rng.randint(1, 5) for _ in range(n)]
+    return a, [min(5, max(1, x + rng.choice([-1, 0, 0, 0, 1, 2]))) for x in a]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_cohen_kappa_linear_equals_scikit_learns_linear_weighted_kappa_on_random_data(seed):
+    import warnings
+
+    from sklearn.metrics import cohen_kappa_score
+
+    rng = random.Random(seed)  # noqa: S311 (test data)
+    for _ in range(40):
+        a, b = _random_ratings(rng, rng.choice([2, 3, 5, 10, 37, 200]))
+        # Extra units that must be left out: unverifiable on either side, or judged by one reviewer only.
+        judgements = pair([RATING_TO_VERDICT[x] for x in a], [RATING_TO_VERDICT[x] for x in b])
+        judgements += [Judgement(("x", 1), "a", "unverifiable"), Judgement(("x", 1), "b", "true")]
+        judgements += [Judgement(("x", 2), "a", "false")]
+        rng.shuffle(judgements)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # all-same ratings: sklearn warns and returns nan
+            expected = float(cohen_kappa_score(a, b, labels=[1, 2, 3, 4, 5], weights="linear"))
+
+        kappa = cohen_kappa_linear(judgements, "a", "b")
+
+        if math.isnan(expected):
+            assert kappa is None
+        else:
+            assert kappa == pytest.approx(expected, abs=1e-12), (a, b)
+
+
+def test_cohen_kappa_linear_is_undefined_exactly_where_scikit_learn_gives_nan():
+    import warnings
+
+    from sklearn.metrics import cohen_kappa_score
+
+    for value in range(1, 6):
+        ratings = [value] * 4
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            assert math.isnan(cohen_kappa_score(ratings, ratings, labels=[1, 2, 3, 4, 5], weights="linear"))
+        verdicts = [RATING_TO_VERDICT[value]] * 4
+        assert cohen_kappa_linear(pair(verdicts, verdicts), "a", "b") is None
 
 
 # ---------------------------------------------------------------------------------------------------------------------

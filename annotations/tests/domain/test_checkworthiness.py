@@ -7,8 +7,10 @@ import pytest
 from scipy import sparse
 
 from annotations.domain import checkworthiness
-from annotations.domain.checkworthiness import TrainConfig, load_default, save, train
-from annotations.domain.eval_checkworthiness import (
+from annotations.domain.checkworthiness import load_default
+from annotations.research import checkworthiness_training
+from annotations.research.checkworthiness_training import TrainConfig, save, train
+from annotations.research.eval_checkworthiness import (
     f1_report,
     load_ct24,
     load_ranking_transcripts,
@@ -122,7 +124,7 @@ def test_saving_the_same_model_twice_gives_identical_files_that_load_back_to_the
 
 def test_the_numpy_scorer_reproduces_scikit_learns_probabilities():
     texts = [*TOY_TEXTS, "", "Taxes rose, taxes ROSE!", "Über-rich Café owners pay 0% tax", "a\tb  c\n\nd"]
-    vectorizers, classifier = checkworthiness._fit_sklearn(TOY_TEXTS, TOY_LABELS, seed=0, config=TOY_CONFIG)
+    vectorizers, classifier = checkworthiness_training._fit_sklearn(TOY_TEXTS, TOY_LABELS, seed=0, config=TOY_CONFIG)
     model = train(TOY_TEXTS, TOY_LABELS, seed=0, config=TOY_CONFIG)
 
     features = sparse.hstack([vectorizer.transform(texts) for vectorizer in vectorizers]).tocsr()
@@ -139,7 +141,7 @@ def test_the_ngrams_are_the_ones_scikit_learn_counts(analyzer):
 
     text = "It's 3.5% — the LOWEST rate in 50 years!  a I x\tyz"
     ngram_range = (1, 2) if analyzer == "word" else (2, 5)
-    block = checkworthiness._block(analyzer, ngram_range, True, [], [])
+    block = checkworthiness.make_block(analyzer, ngram_range, True, [], [])
     expected = TfidfVectorizer(analyzer=analyzer, ngram_range=ngram_range).build_analyzer()(text)
 
     assert Counter(block.ngrams(text)) == Counter(expected)

@@ -1,4 +1,4 @@
-"""Loading and scoring the check-worthiness benchmarks (pure Python + numpy, no Django).
+"""Loading and scoring the check-worthiness benchmarks (research code: pure Python + numpy, no Django).
 
 * CT24 (CLEF CheckThat! 2024 Task 1, English): one TSV per split, header ``Sentence_id  Text  class_label``
   with ``Yes``/``No`` labels. Metric: precision / recall / F1 of the ``Yes`` class at a threshold.
