@@ -14,7 +14,7 @@ The rules (the README's role table):
   correct — never their own annotation: ``domain/workflow.py``), edit document metadata, assign documents,
   import verdicts (capped by the workflow), and the admin site (review queue, agreement, the desk's objects).
 * **admin** (desk admin): everything an editor can, plus managing the desk's members and its name.
-* **site admin** (superuser): create and delete desks, manage every user, move a desk losslessly between
+* **site admin** (superuser): create desks, manage every user, move a desk losslessly between
   instances (verdict import that restores states and authors).
 
 ``need`` is the lowest role an action requires: a member below it gets ``Forbidden`` (403), a non-member
@@ -210,6 +210,16 @@ def can_use_admin(user: AnyUser | None) -> bool:
     return (
         bool(user.is_superuser) or Membership.objects.filter(user=user, role__in=roles_at_least(Role.EDITOR)).exists()
     )
+
+
+def is_author(user: AnyUser | None, annotation: Annotation) -> bool:
+    """Whether ``user`` wrote the annotation. One imported from another desk was written by its
+    ``original_author`` (a name, not an account here), not by the importer whose account holds it."""
+    if not _active(user):
+        return False
+    if annotation.original_author:
+        return annotation.original_author == user.get_username()
+    return annotation.author_id == user.pk
 
 
 def require(user: AnyUser | None, project: Project | int, need: Role | str) -> Role:

@@ -10,6 +10,11 @@ from annotations import access
 
 
 class DeskAdminAuthenticationForm(AdminAuthenticationForm):
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "invalid_login": "Please enter a correct %(username)s and password. Both fields may be case-sensitive.",
+    }
+
     def confirm_login_allowed(self, user):
         AuthenticationForm.confirm_login_allowed(self, user)  # active accounts only
         if not access.can_use_admin(user):

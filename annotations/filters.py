@@ -1,13 +1,25 @@
 """Annotation filters, shared by the list endpoint, the export endpoint and the export command."""
 
 import django_filters
+from django import forms
 
 from annotations.domain.verdicts import Verdict
 from annotations.models import Annotation, AnnotationStatus
 
+MAX_ID = 2**63 - 1  # the database's bigint
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A whole number in the database's id range (a larger one is a 400, not an overflow)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=MAX_ID, **kwargs)
+
 
 class AnnotationFilter(django_filters.FilterSet):
-    document = django_filters.NumberFilter(field_name="document_id")
+    document = IdFilter(field_name="document_id")
     author = django_filters.CharFilter(field_name="author__username")
     verdict = django_filters.MultipleChoiceFilter(choices=Verdict.choices)
     status = django_filters.MultipleChoiceFilter(choices=AnnotationStatus.choices)

@@ -52,7 +52,7 @@ from annotations.domain.vocabulary import AnnotationStatus
 from annotations.models import Annotation, Document, Project
 
 MISSING = object()
-MAX_VERSION = 2**31 - 1  # the database's integer range
+MAX_VERSION = 1_000_000  # far above any real edit count, far below the database's integer range (2**31 - 1)
 
 
 class VerdictImportError(services.Invalid):
@@ -133,6 +133,23 @@ def import_verdict_lines(
     return importer.report
 
 
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _unstorable(value: object) -> str | None:
+    """Why ``value`` cannot be stored (a NUL character: PostgreSQL text and jsonb refuse it), or None."""
+    if isinstance(value, str):
+        return "text contains a NUL character (\\u0000)" if "\x00" in value else None
+    if isinstance(value, dict):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, list):
+        for item in value:
+            if (problem := _unstorable(item)) is not None:
+                return problem
+    return None
+
+
 class _Importer:
     def __init__(self, *, project: Project, source: str, imported_by: AbstractBaseUser | None, restore: bool):
         self.project, self.source, self.imported_by, self.restore = project, source, imported_by, restore
@@ -141,7 +158,8 @@ class _Importer:
         self.people: dict[str, tuple[AbstractBaseUser, str]] = {}  # username → (account, original author)
         self.number = 0
         self.records = 0
-        self.max_records = settings.VERDICT_IMPORT_MAX_RECORDS
+        # A user's import is bounded; the site's own restore (a command, no importer) is not.
+        self.max_records = settings.VERDICT_IMPORT_MAX_RECORDS if imported_by is not None else None
         # Annotations with a larger id were created by this import: never "already present".
         self.existing_max_id = Annotation.objects.aggregate(top=Max("id"))["top"] or 0
 
@@ -162,16 +180,22 @@ class _Importer:
         if not raw.strip():
             return
         try:
-            record = json.loads(raw)
+            record = json.loads(raw, parse_constant=_refuse_constant)
         except json.JSONDecodeError as exc:
             raise self.fail(f"malformed JSON line ({exc.msg} at column {exc.colno})") from None
+        except (ValueError, RecursionError) as exc:  # NaN/Infinity, or nesting deeper than Python's stack
+            reason = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
+            raise self.fail(f"malformed JSON line ({reason})") from None
         if not isinstance(record, dict):
             raise self.fail("expected a JSON object")
-        self.records += 1
-        if self.records > self.max_records:
-            raise VerdictImportTooLarge(
-                f"{self.source}: more than {self.max_records:,} records (VERDICT_IMPORT_MAX_RECORDS); split the file"
-            )
+        try:
+            problem = _unstorable(record)
+        except RecursionError:
+            problem = "malformed JSON line (nested too deeply)"
+        if problem is not None:
+            raise self.fail(problem)
+        evidence = record.get("evidence")
+        self.count(1 + (len(evidence) if isinstance(evidence, list) else 0))
         kind = record.get("type")
         if kind == "document":
             self.document(record)
@@ -179,6 +203,15 @@ class _Importer:
             self.annotation(record)
         else:
             raise self.fail(f"unknown record type {kind!r}; expected 'document' or 'annotation' (a JSON Lines export)")
+
+    def count(self, records: int) -> None:
+        """Bounded work per call: documents, annotations and evidence links all count."""
+        self.records += records
+        if self.max_records is not None and self.records > self.max_records:
+            raise VerdictImportTooLarge(
+                f"{self.source}: more than {self.max_records:,} records (documents, annotations and evidence "
+                "links; VERDICT_IMPORT_MAX_RECORDS): split the file"
+            )
 
     def get(self, record: dict, name: str, kind: type | tuple[type, ...], default: object = MISSING) -> object:
         value = record.get(name, default)
@@ -226,7 +259,7 @@ class _Importer:
                 imported_by=self.imported_by,
                 metadata=self.get(record, "metadata", dict, None),
             )
-        except services.DocumentRejected as exc:
+        except services.Invalid as exc:
             raise self.fail(f"document rejected: {exc}") from None
         if outcome.document.content_sha256 != digest:
             raise self.fail(
@@ -262,19 +295,19 @@ class _Importer:
         return self.people[username]
 
     def _resolve(self, username: str) -> tuple[AbstractBaseUser, str]:
-        if self.restore:
-            try:
-                user, created = services.user_get_or_create_inactive(username=username)
-            except ValidationError as exc:
-                raise self.fail(f"invalid username {username!r}: {' '.join(exc.messages)}") from None
-            if created:
-                self.report.users_created.append(username)
-            return user, ""
-        member = services.desk_member(self.project, username)
-        if member is not None:
-            return member, ""
-        self.report.authors_not_members.append(username)
-        return self.imported_by, username[:300]
+        try:
+            user, original, created = services.verdict_author(
+                project=self.project, importer=self.imported_by, username=username, restore=self.restore
+            )
+        except ValidationError as exc:
+            raise self.fail(f"invalid username {username!r}: {' '.join(exc.messages)}") from None
+        except services.Invalid as exc:
+            raise self.fail(str(exc)) from None
+        if created:
+            self.report.users_created.append(username)
+        if original:
+            self.report.authors_not_members.append(username)
+        return user, original
 
     def annotation(self, record: dict) -> None:
         reference = self.get(record, "document", dict)

@@ -7,7 +7,7 @@ from django.db.models.functions import Length
 
 from annotations import access
 from annotations.domain.vocabulary import JUDGED_STATUSES, AnnotationStatus, ClaimState, Role
-from annotations.models import Annotation, AuditEvent, Claim, Document, EvidenceLink, Membership, Project
+from annotations.models import Annotation, AuditEvent, Claim, Document, EvidenceLink, Project
 
 
 def projects_for_user(user: AbstractBaseUser) -> QuerySet[Project]:
@@ -95,8 +95,14 @@ def _judged(document_ids) -> list[Annotation]:
         Annotation.objects.filter(document_id__in=document_ids, status__in=JUDGED_STATUSES)
         .exclude(verdict="")
         .select_related("author")
-        .only("id", "document_id", "author_id", "author__username", "claim_id", "start", "end", "verdict")
-    )
+        .only("id", "document_id", "author_id", "author__username", "original_author", "claim_id", "start", "end",
+              "verdict")
+    )  # fmt: skip
+
+
+def writer(annotation: Annotation) -> str:
+    """Who wrote a verdict, by name: its author, or for one imported from another desk its original author."""
+    return annotation.original_author or annotation.author.get_username()
 
 
 def units_of(annotations: list[Annotation]) -> dict[int, tuple]:
@@ -131,10 +137,10 @@ def review_context(annotations: list[Annotation]) -> dict[int, dict]:
         members.setdefault(unit, []).append(by_id[pk])
     context = {}
     for a in annotations:
-        peers = [p for p in members.get(units.get(a.pk), []) if p.author_id != a.author_id and p.verdict]
+        peers = [p for p in members.get(units.get(a.pk), []) if writer(p) != writer(a) and p.verdict]
         verdicts = [a.verdict, *(p.verdict for p in peers)] if a.verdict else [p.verdict for p in peers]
         context[a.pk] = {
-            "independent": len({p.author_id for p in peers}),
+            "independent": len({writer(p) for p in peers}),
             "disagreement": bool(peers) and is_disagreement(verdicts),
             "peers": peers,
         }
@@ -151,9 +157,7 @@ def agreement_report(project: Project) -> dict:
 
     judged = _judged(Document.objects.filter(project=project).values("pk"))
     units = units_of(judged)
-    usernames = dict(Membership.objects.filter(project=project).values_list("user_id", "user__username"))
-    judgements = [Judgement(unit=units[a.pk], rater=usernames.get(a.author_id, str(a.author_id)), verdict=a.verdict)
-                  for a in judged]  # fmt: skip
+    judgements = [Judgement(unit=units[a.pk], rater=writer(a), verdict=a.verdict) for a in judged]
     return project_report(judgements)
 
 

@@ -5,20 +5,39 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 
 from annotations import access, services
 from annotations.admin.scoping import NEED, ScopedAdmin, scoped_choices
 from annotations.domain.errors import AppError
-from annotations.domain.vocabulary import ClaimState
+from annotations.domain.text import normalize_line
+from annotations.domain.vocabulary import ClaimState, Role
 from annotations.models import Claim, Document, Membership, Project
+
+
+class MembershipFormSet(BaseInlineFormSet):
+    def clean(self):
+        """Refuse, with a form error and before anything is written, a change that leaves a desk that had an
+        admin without one (``membership_set``/``membership_remove`` refuse it too, one row at a time)."""
+        super().clean()
+        had_admin, final_roles = False, []
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            had_admin |= bool(form.instance.pk and form.initial.get("role") == Role.ADMIN)
+            if data and not data.get("DELETE") and data.get("user"):
+                final_roles.append(data["role"])
+        if had_admin and Role.ADMIN not in final_roles:
+            raise forms.ValidationError("A desk keeps at least one admin: make someone else admin first.")
 
 
 class MembershipInline(admin.TabularInline):
     """A desk's members, managed by its admins (and site admins) through membership_set/membership_remove."""
 
     model = Membership
+    formset = MembershipFormSet
     extra = 0
     fields = ["user", "role", "created_at"]
     readonly_fields = ["created_at"]
@@ -71,18 +90,16 @@ class ProjectAdmin(ScopedAdmin):
         return access.can_create_projects(request.user)
 
     def has_change_permission(self, request, obj=None):
-        if obj is None:
-            return access.can_use_admin(request.user)
+        if obj is None:  # the index offers "Change" only to whoever manages some desk
+            return access.projects_visible(request.user, need=Role.ADMIN).exists()
         return access.can_manage_members(request.user, obj)
 
     def save_model(self, request, obj, form, change):
-        try:
-            if change:
-                saved = services.project_update(project=obj, user=request.user, name=form.cleaned_data["name"])
-            else:
-                saved = services.project_create(name=obj.name, slug=obj.slug, user=request.user)
-        except AppError as exc:
-            raise forms.ValidationError(str(exc)) from exc
+        # The form has checked the name and the slug; the permissions gate who reaches this.
+        if change:
+            saved = services.project_update(project=obj, user=request.user, name=form.cleaned_data["name"])
+        else:
+            saved = services.project_create(name=obj.name, slug=obj.slug, user=request.user)
         obj.pk = saved.pk
         obj.refresh_from_db()
 
@@ -90,22 +107,27 @@ class ProjectAdmin(ScopedAdmin):
         """Members change through the services (the last admin of a desk keeps the role)."""
         project = form.instance
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []  # for the change message
-        for inline_form in formset.forms:
-            if not getattr(inline_form, "cleaned_data", None):
-                continue
+        rows = [f for f in formset.forms if getattr(f, "cleaned_data", None)]
+        # New admins first (so a swap never leaves the desk without one), the actor's own row last (they may
+        # step down, and after that could no longer manage the others).
+        rows.sort(key=lambda f: (f.instance.user_id == request.user.pk, f.cleaned_data.get("role") != Role.ADMIN))
+        for inline_form in rows:
             data, existing = inline_form.cleaned_data, inline_form.instance
             user = data.get("user")
+            previous = Membership.objects.filter(pk=existing.pk).select_related("user").first() if existing.pk else None
             try:
-                if data.get("DELETE") and existing.pk:
-                    services.membership_remove(project=project, user=existing.user, actor=request.user)
-                    formset.deleted_objects.append(existing)
-                elif user is not None and (inline_form.has_changed() or not existing.pk):
+                if data.get("DELETE") and previous:
+                    services.membership_remove(project=project, user=previous.user, actor=request.user)
+                    formset.deleted_objects.append(previous)
+                elif user is not None and (inline_form.has_changed() or not previous):
                     saved = services.membership_set(project=project, user=user, role=data["role"], actor=request.user)
-                    if existing.pk:
+                    if previous and previous.user_id != user.pk:  # the row now names someone else: swap, not add
+                        services.membership_remove(project=project, user=previous.user, actor=request.user)
+                    if previous:
                         formset.changed_objects.append((saved, inline_form.changed_data))
                     else:
                         formset.new_objects.append(saved)
-            except AppError as exc:
+            except AppError as exc:  # a race the form could not see (the form checks the last-admin rule)
                 self.message_user(request, f"{user or existing.user}: {exc}", messages.ERROR)
 
 
@@ -131,6 +153,12 @@ class DocumentAdminForm(forms.ModelForm):
         if url and not url.lower().startswith(("http://", "https://")):
             raise forms.ValidationError("Only http(s) URLs are accepted.")
         return url
+
+    def clean_title(self):
+        title = normalize_line(self.cleaned_data.get("title", ""))
+        if not title:
+            raise forms.ValidationError("The title is empty.")
+        return title
 
     def clean_body(self):
         body = self.cleaned_data.get("body", "")
@@ -165,6 +193,7 @@ def action_form(request, model_admin, queryset, form, title: str, action: str) -
         "action": action,
         "opts": model_admin.model._meta,
         "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        "carry": [(k, v) for k, v in request.POST.items() if k.startswith("version-")],  # versions seen, passed on
     }
     return TemplateResponse(request, "admin/annotations/action_form.html", context)
 
@@ -208,27 +237,33 @@ class DocumentAdmin(ScopedAdmin):
         return access.can_review(request.user, obj.project_id)
 
     def save_model(self, request: HttpRequest, obj: Document, form, change: bool) -> None:
+        # The form has run the services' checks (clean_title, document_prepare); the project choices are the
+        # user's editor desks. What is left to fail here is a bug, not bad input.
         data = form.cleaned_data
-        try:
-            if change:
-                services.document_update(
-                    document=obj, user=request.user, title=data["title"], source_url=data["source_url"],
-                    author=data["author"], published_at=data["published_at"],
-                )  # fmt: skip
-                return
-            # New documents go through the same import service as the CLI (cleaning, dedup).
-            access.require(request.user, data["project"], NEED)
-            outcome = services.document_import(
-                project=data["project"], title=data["title"], body=data["body"], source_url=data["source_url"],
-                author=data["author"], published_at=data["published_at"], imported_by=request.user,
-                metadata={"source": "admin"},
+        if change:
+            services.document_update(
+                document=obj, user=request.user, title=data["title"], source_url=data["source_url"],
+                author=data["author"], published_at=data["published_at"],
             )  # fmt: skip
-        except AppError as exc:
-            raise forms.ValidationError(str(exc)) from exc
+            return
+        # New documents go through the same import service as the CLI (cleaning, dedup).
+        access.require(request.user, data["project"], NEED)
+        outcome = services.document_import(
+            project=data["project"], title=data["title"], body=data["body"], source_url=data["source_url"],
+            author=data["author"], published_at=data["published_at"], imported_by=request.user,
+            metadata={"source": "admin"},
+        )  # fmt: skip
         obj.pk = outcome.document.pk
         obj.refresh_from_db()
         if not outcome.created:
-            messages.warning(request, f"Not imported: same content as document #{obj.pk}, shown here.")
+            request._duplicate_of = obj.pk
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """A duplicate was not imported: open the document that has the same text, and say so (no "added")."""
+        if getattr(request, "_duplicate_of", None):
+            messages.warning(request, f"Not imported: the same text is already document #{obj.pk}, shown here.")
+            return HttpResponseRedirect(reverse("admin:annotations_document_change", args=[obj.pk]))
+        return super().response_add(request, obj, post_url_continue)
 
     @admin.display(description="Claims", ordering="_claim_count")
     def claim_count(self, obj: Document) -> int:

@@ -34,7 +34,19 @@ class DisagreementFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() not in ("yes", "no"):
             return queryset
-        items = list(queryset.only("id", "document_id", "author_id", "claim_id", "start", "end", "verdict"))
+        items = list(
+            queryset.select_related("author").only(
+                "id",
+                "document_id",
+                "author_id",
+                "author__username",
+                "original_author",
+                "claim_id",
+                "start",
+                "end",
+                "verdict",
+            )
+        )
         context = selectors.review_context(items)
         flagged = [pk for pk, info in context.items() if info["disagreement"]]
         return queryset.filter(pk__in=flagged) if self.value() == "yes" else queryset.exclude(pk__in=flagged)
@@ -62,7 +74,8 @@ class ReviewQueueAdmin(ScopedAdmin):
     """Editors' review queue: submitted annotations of their desks (read-only; actions call the workflow)."""
 
     project_path = "document__project"
-    list_display = ["short_quote", "document_link", "verdict", "author", "age", "independent", "agreement", "status"]
+    list_display = ["short_quote", "document_link", "verdict", "author", "age", "independent", "agreement", "status",
+                    "version_seen"]  # fmt: skip
     list_filter = ["status", DisagreementFilter, "document__project", "verdict", ProjectAuthorFilter]
     search_fields = ["quote", "rationale"]
     ordering = ["updated_at"]
@@ -73,8 +86,9 @@ class ReviewQueueAdmin(ScopedAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request)
-        if not request.GET.get("status__exact") and "/change/" not in request.path:
+        queryset = super().get_queryset(request).defer("document__body", "document__metadata")
+        on_the_list = getattr(request.resolver_match, "url_name", "") == "annotations_reviewitem_changelist"
+        if on_the_list and not request.GET.get("status__exact"):
             queryset = queryset.filter(status=AnnotationStatus.SUBMITTED)
         return queryset
 
@@ -107,9 +121,14 @@ class ReviewQueueAdmin(ScopedAdmin):
         if not getattr(obj, "review", None) or not obj.review["independent"]:
             return "–"
         if obj.review["disagreement"]:
-            peers = ", ".join(f"{p.author.get_username()}: {p.verdict}" for p in obj.review["peers"])
+            peers = ", ".join(f"{selectors.writer(p)}: {p.verdict}" for p in obj.review["peers"])
             return format_html('<strong class="disagree" title="{}">⚠ disagreement</strong>', peers)
         return "✓ agree"
+
+    @admin.display(description="Version")
+    def version_seen(self, obj):
+        """The version on screen, posted with an action: a verdict changed since the page loaded is not approved."""
+        return format_html('{}<input type="hidden" name="version-{}" value="{}">', obj.version, obj.pk, obj.version)
 
     @admin.display(description="History")
     def history(self, obj):
@@ -121,9 +140,14 @@ class ReviewQueueAdmin(ScopedAdmin):
             return action_form(request, self, queryset, form, title, action)
         done = 0
         for item in queryset:
+            seen = request.POST.get(f"version-{item.pk}", "")
             try:
                 services.annotation_transition(
-                    annotation_id=item.pk, user=request.user, action=action, comment=form.cleaned_data["comment"]
+                    annotation_id=item.pk,
+                    user=request.user,
+                    action=action,
+                    comment=form.cleaned_data["comment"],
+                    version=int(seen) if seen.isascii() and seen.isdigit() and len(seen) < 10 else None,
                 )
                 done += 1
             except AppError as exc:

@@ -9,7 +9,7 @@ from functools import reduce
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 
 from annotations import access
 from annotations.domain.errors import AppError
@@ -17,6 +17,13 @@ from annotations.domain.vocabulary import Role
 from annotations.models import Annotation, Claim, Document, Project
 
 NEED = Role.EDITOR  # the admin is for editors and admins of a desk
+
+
+def may_use_admin(request: HttpRequest) -> bool:
+    """``access.can_use_admin`` once per request (the admin asks for every model, inline and action)."""
+    if not hasattr(request, "_may_use_admin"):
+        request._may_use_admin = access.can_use_admin(request.user)
+    return request._may_use_admin
 
 
 def scoped_choices(model, user) -> QuerySet | None:
@@ -46,17 +53,15 @@ class ScopedAdmin(admin.ModelAdmin):
     def project_of(self, obj) -> Project:
         return reduce(getattr, self.project_path.split("__"), obj) if self.project_path else obj
 
-    def role(self, request: HttpRequest, obj=None) -> Role | None:
-        if obj is None:
-            return Role.ADMIN if access.is_site_admin(request.user) else None
+    def role(self, request: HttpRequest, obj) -> Role | None:
         return access.role_in(request.user, self.project_of(obj))
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return access.can_use_admin(request.user)
+        return may_use_admin(request)
 
     def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
         if obj is None:
-            return access.can_use_admin(request.user)
+            return may_use_admin(request)
         role = self.role(request, obj)
         return role is not None and role.at_least(NEED)
 
@@ -101,6 +106,14 @@ class ScopedAdmin(admin.ModelAdmin):
             model = field.related_model
         return True
 
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        """An action posted with ids that are not ids (hand-made requests) answers with a message, not a 500."""
+        selected = request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME) if request.method == "POST" else []
+        if any(not (v.isascii() and v.isdigit() and 0 < int(v) < 2**63) for v in selected):
+            self.message_user(request, "Those are not ids of rows of this list; nothing was done.", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().changelist_view(request, extra_context)
+
     # ---- errors ---------------------------------------------------------------------------------------
     def report(self, request: HttpRequest, exc: AppError, prefix: str = "") -> None:
         self.message_user(request, f"{prefix}{exc}", messages.ERROR)
@@ -120,4 +133,4 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
     def has_view_permission(self, request, obj=None):
-        return access.can_use_admin(request.user)
+        return may_use_admin(request)

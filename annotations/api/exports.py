@@ -20,12 +20,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations import access, services
+from annotations import access
 from annotations.api.schema import ANNOTATION_FILTER_PARAMETERS
+from annotations.domain.errors import Invalid
 from annotations.domain.export_formats import FORMATS
+from annotations.domain.vocabulary import Role
 from annotations.exporting import ExportRejected, attachment_header, export_chunks, export_filename
 from annotations.importing_verdicts import import_verdict_lines
-from annotations.models import Role
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the uploaded file
 
@@ -95,6 +96,15 @@ class ProjectExportView(APIView):
         return response
 
 
+def _flag(value: str, name: str) -> bool:
+    value = value.strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise Invalid(f"{name} must be true or false, not {value[:20]!r}")
+
+
 class ProjectImportVerdictsView(APIView):
     parser_classes = [MultiPartParser, RawBodyParser]
     renderer_classes = [JSONRenderer]
@@ -123,8 +133,7 @@ class ProjectImportVerdictsView(APIView):
     )
     def post(self, request: Request, slug: str) -> Response:
         project = access.project_for_user(request.user, slug, need=Role.EDITOR)
-        restore = request.query_params.get("restore", "").lower() in ("1", "true", "yes")
-        services.verdict_import_check(project=project, importer=request.user, restore=restore)
+        restore = _flag(request.query_params.get("restore", ""), "restore")
         limit = settings.IMPORT_MAX_BYTES
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)

@@ -51,7 +51,9 @@ def present_annotation(annotation: Annotation, user, converters: dict[int, Offse
         "version": annotation.version,
         "created_at": stamp(annotation.created_at),
         "updated_at": stamp(annotation.updated_at),
-        "can_edit": annotation.author_id == user.pk and annotation.status in EDITABLE_STATUSES,
+        "can_edit": annotation.author_id == user.pk
+        and not annotation.original_author
+        and annotation.status in EDITABLE_STATUSES,
         "evidence": [present_evidence(link) for link in annotation.evidence.all()],
     }
 

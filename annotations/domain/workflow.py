@@ -60,9 +60,9 @@ TRANSITIONS: dict[str, Transition] = {
         frozenset({S.SUBMITTED}), S.CHANGES_REQUESTED, REVIEWERS, comment_required=True, author_may_not=True
     ),
     "reject": Transition(frozenset({S.SUBMITTED}), S.REJECTED, REVIEWERS, comment_required=True, author_may_not=True),
-    "publish": Transition(frozenset({S.APPROVED}), S.PUBLISHED, REVIEWERS),
-    "retract": Transition(frozenset({S.PUBLISHED}), S.RETRACTED, REVIEWERS, comment_required=True),
-    "correct": Transition(frozenset({S.PUBLISHED}), S.PUBLISHED, REVIEWERS, comment_required=True),
+    "publish": Transition(frozenset({S.APPROVED}), S.PUBLISHED, REVIEWERS, author_may_not=True),
+    "retract": Transition(frozenset({S.PUBLISHED}), S.RETRACTED, REVIEWERS, comment_required=True, author_may_not=True),
+    "correct": Transition(frozenset({S.PUBLISHED}), S.PUBLISHED, REVIEWERS, comment_required=True, author_may_not=True),
 }
 # How an annotation reaches each status from a new draft (used to check imported review states).
 PATHS: dict[str, list[str]] = {

@@ -10,7 +10,7 @@ from annotations.domain.spans import SpanError, quote_selector, validate_span
 from annotations.domain.verdicts import Verdict
 from annotations.domain.vocabulary import EDITABLE_STATUSES, AnnotationStatus, ClaimState, Role
 from annotations.models import Annotation, AuditEvent, Claim, Document
-from annotations.services.audit import audit_record, diff, snapshot
+from annotations.services.audit import audit_claim, audit_record, diff, snapshot
 from annotations.services.errors import AnnotationRejected, Conflict, Forbidden
 
 
@@ -42,8 +42,9 @@ def annotation_insert(
     )  # fmt: skip
     audit_record(annotation, AuditEvent.Action.CREATE, actor or author, changes=diff({}, snapshot(annotation)),
                  comment=comment)  # fmt: skip
-    if claim is not None and claim.state != ClaimState.ACCEPTED:
+    if claim is not None and claim.state != ClaimState.ACCEPTED:  # linking a candidate accepts it, audited
         Claim.objects.filter(pk=claim.pk).update(state=ClaimState.ACCEPTED, updated_at=timezone.now())
+        audit_claim(claim, document.project_id, actor or author, changes={"state": [claim.state, ClaimState.ACCEPTED]})
     return annotation
 
 
@@ -75,6 +76,9 @@ def annotation_create(
 def lock_for_author(*, annotation_id: int, user: AbstractBaseUser, version: int | None) -> Annotation:
     """Row-lock the annotation and check the caller may change it at ``version`` (inside a transaction)."""
     annotation = access.annotation_for_user(user, annotation_id, for_update=True)
+    if annotation.original_author:
+        raise Forbidden(f"this verdict was imported (originally by {annotation.original_author}): it is reviewed here, "
+                        "not edited")  # fmt: skip
     if annotation.author_id != user.pk:
         raise Forbidden("only the author can change this annotation")
     if version is not None and annotation.version != version:

@@ -5,17 +5,27 @@ from django.db import transaction
 
 from annotations import access
 from annotations.domain.text import normalize_line
-from annotations.domain.vocabulary import Role, Stance
+from annotations.domain.vocabulary import EDITABLE_STATUSES, AnnotationStatus, Role, Stance
 from annotations.models import Annotation, AuditEvent, EvidenceLink
 from annotations.services.annotations import touch
 from annotations.services.audit import audit_record, diff, evidence_snapshot
-from annotations.services.errors import Forbidden
+from annotations.services.errors import Conflict, Forbidden
 from annotations.services.validation import clean_stance, clean_url
 
 
+def _lock(annotation_id: int) -> Annotation:
+    """The annotation, row-locked, so its state cannot change between the check and the write."""
+    return Annotation.objects.select_for_update(of=("self",)).select_related("document").get(pk=annotation_id)
+
+
 def _check_author(annotation: Annotation, user: AbstractBaseUser, what: str) -> None:
+    """The author changes the evidence while the annotation is open; a reviewed one is locked (a published
+    verdict's evidence changes only through a correction)."""
     if annotation.author_id != user.pk:
         raise Forbidden(f"only the author of the annotation can {what}")
+    if annotation.status not in EDITABLE_STATUSES:
+        label = AnnotationStatus(annotation.status).label.lower()
+        raise Conflict(f"a {label} annotation is locked: its evidence cannot change", current=annotation)
 
 
 @transaction.atomic
@@ -29,6 +39,7 @@ def evidence_add(
     stance: str = Stance.CONTEXT,
 ) -> EvidenceLink:
     access.require(user, annotation.document.project_id, Role.REVIEWER)
+    annotation = _lock(annotation.pk)
     _check_author(annotation, user, "add evidence to it")
     return evidence_insert(annotation=annotation, added_by=user, url=url, title=title, quoted_passage=quoted_passage,
                            stance=stance)  # fmt: skip
@@ -54,7 +65,8 @@ def evidence_insert(
 @transaction.atomic
 def evidence_update(*, evidence_id: int, user: AbstractBaseUser, **changes: str) -> EvidenceLink:
     access.evidence_for_user(user, evidence_id)  # 404 for outsiders
-    link = EvidenceLink.objects.select_for_update().select_related("annotation__document").get(pk=evidence_id)
+    link = EvidenceLink.objects.select_for_update().get(pk=evidence_id)
+    link.annotation = _lock(link.annotation_id)
     _check_author(link.annotation, user, "change its evidence")
     before = evidence_snapshot(link)
     if "url" in changes:
@@ -75,6 +87,7 @@ def evidence_update(*, evidence_id: int, user: AbstractBaseUser, **changes: str)
 @transaction.atomic
 def evidence_delete(*, evidence_id: int, user: AbstractBaseUser) -> None:
     link = access.evidence_for_user(user, evidence_id)
+    link.annotation = _lock(link.annotation_id)
     _check_author(link.annotation, user, "remove its evidence")
     audit_record(
         link.annotation, AuditEvent.Action.DELETE, user, changes=diff(evidence_snapshot(link), {}), evidence=link

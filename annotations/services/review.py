@@ -43,7 +43,7 @@ def annotation_transition(
     try:
         target = check_transition(
             action, annotation.status, role=access.role_in(user, annotation.document.project_id),
-            is_author=annotation.author_id == user.pk, comment=comment, needs_comment=needs_comment,
+            is_author=access.is_author(user, annotation), comment=comment, needs_comment=needs_comment,
         )  # fmt: skip
     except TransitionConflict as exc:
         exc.current = annotation

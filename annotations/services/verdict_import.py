@@ -2,11 +2,12 @@
 
 Two modes, one rule each:
 
-* **Desk import** (an editor or admin of the target desk, over the API): review states pass through the
-  same workflow as in the app. A state is kept only if the importer could have taken every step to it
-  (``domain/workflow.py``: never approving or publishing their own verdict); otherwise the annotation
-  arrives as *submitted* (a draft stays a draft). Authors are members of the target desk matched by
-  username; anyone else is recorded as "imported, originally by NAME" on an annotation authored by the
+* **Desk import** (an editor or admin of the target desk, over the API): the file carries no review decision.
+  Every annotation arrives as *submitted* (a draft stays a draft), whatever state the file gives it, and waits
+  in the review queue for an editor — the workflow's four eyes (``domain/workflow.py``) then apply as to any
+  other verdict. Keeping an approved or published state would let an importer publish a verdict nobody else
+  looked at, their own or one they attribute to a colleague. Authors are members of the target desk matched
+  by username; anyone else is recorded as "imported, originally by NAME" on an annotation authored by the
   importer: no account is looked up outside the desk, bound or created.
 * **Restore** (a site admin: ``manage.py import_verdicts`` or a superuser with ``restore=true``): moving a
   desk between instances losslessly. States and authors are restored as they were; an unknown username
@@ -23,11 +24,11 @@ from django.db import transaction
 
 from annotations import access
 from annotations.domain.vocabulary import AnnotationStatus, Role
-from annotations.domain.workflow import WorkflowError, check_transition, path_to
+from annotations.domain.workflow import path_to
 from annotations.models import Annotation, AuditEvent, Claim, Document, Membership, Project
 from annotations.services.annotations import annotation_insert
 from annotations.services.audit import audit_record
-from annotations.services.errors import Forbidden
+from annotations.services.errors import Forbidden, Invalid
 from annotations.services.evidence import evidence_insert
 
 
@@ -43,39 +44,44 @@ def verdict_import_check(*, project: Project, importer: AbstractBaseUser | None,
     access.require(importer, project, Role.EDITOR)
 
 
-def imported_status(status: str, *, author: AbstractBaseUser, importer: AbstractBaseUser, project: Project) -> str:
-    """The state an annotation may arrive in when ``importer`` imports it into the desk: ``status`` if the
-    workflow lets the importer take every step to it, else submitted (drafts stay drafts)."""
-    role = access.role_in(importer, project)
-    current = AnnotationStatus.DRAFT.value
-    try:
-        for action in path_to(status):
-            if action == "submit":  # the author's step: the file says they submitted it
-                current = check_transition(action, current, role=None, is_author=True)
-            else:
-                current = check_transition(action, current, role=role, is_author=importer.pk == author.pk,
-                                           comment="imported")  # fmt: skip
-    except WorkflowError:
-        return AnnotationStatus.SUBMITTED.value
-    return status
+def imported_status(status: str) -> str:
+    """The state an annotation arrives in through a desk import: a draft stays a draft, anything else is
+    submitted for review (``path_to`` checks the state is one the workflow knows)."""
+    steps = path_to(status)
+    return AnnotationStatus.SUBMITTED.value if steps else AnnotationStatus.DRAFT.value
 
 
-def desk_member(project: Project, username: str) -> AbstractBaseUser | None:
-    """The member of ``project`` with exactly this username, or None (nothing outside the desk is read)."""
+def verdict_author(*, project: Project, importer: AbstractBaseUser | None, username: str,
+                   restore: bool) -> tuple[AbstractBaseUser, str, bool]:  # fmt: skip
+    """(account, original author, account created) for a username in the file.
+
+    Restore: the site's account with that username (see ``user_get_or_create_inactive``). Desk import: the
+    desk member with exactly that username, else the importer with ``original_author`` = the name."""
+    if restore:
+        user, created = user_get_or_create_inactive(username=username)
+        return user, "", created
     membership = Membership.objects.filter(project=project, user__username=username).select_related("user").first()
-    return membership.user if membership else None
+    if membership is not None:
+        return membership.user, "", False
+    return importer, username[:300], False
 
 
 @transaction.atomic
 def user_get_or_create_inactive(*, username: str) -> tuple[AbstractBaseUser, bool]:
-    """Restore mode: the account with this username (case-insensitively), or a placeholder that is inactive,
-    has no usable password and belongs to no desk."""
+    """Restore mode: the account with exactly this username, else the one account that differs only in case
+    (so ``ADMIN`` never appears beside ``admin``), else a placeholder that is inactive, has no usable password
+    and belongs to no desk. Several accounts differing only in case (and none exact) is an error."""
     user_model = get_user_model()
     field = user_model.USERNAME_FIELD
-    matches = list(user_model.objects.filter(**{f"{field}__iexact": username})[:2])
-    exact = [u for u in matches if u.get_username() == username]
-    if exact or len(matches) == 1:
-        return (exact or matches)[0], False
+    exact = user_model.objects.filter(**{field: username}).first()
+    if exact is not None:
+        return exact, False
+    matches = list(user_model.objects.filter(**{f"{field}__iexact": username})[:5])
+    if len(matches) == 1:
+        return matches[0], False
+    if matches:
+        names = ", ".join(sorted(u.get_username() for u in matches))
+        raise Invalid(f"username {username!r} matches several accounts that differ only in case ({names})")
     user = user_model(**{field: username}, is_active=False)
     user.set_unusable_password()
     user.full_clean(exclude=["password"])
@@ -113,7 +119,7 @@ def annotation_import(
     for item, added_by in evidence:
         evidence_insert(annotation=annotation, added_by=added_by, actor=importer, comment=comment, **item)
     if not restore:
-        status = imported_status(status, author=author, importer=importer, project=document.project)
+        status, version = imported_status(status), 1
     if (annotation.status, annotation.version) != (status, version):
         previous = annotation.status
         Annotation.objects.filter(pk=annotation.pk).update(status=status, version=version)

@@ -454,3 +454,120 @@ def _request(user):
     request = RequestFactory().get("/admin/")
     request.user = user
     return request
+
+
+# ---- the review's findings, pinned ----------------------------------------------------------------------------
+
+
+def test_evidence_of_a_reviewed_annotation_is_locked(site, api_as):
+    annotation = _annotation_by(site["reviewer"], site["document"])
+    services.annotation_transition(annotation_id=annotation.pk, user=site["editor"], action="approve")
+    api = api_as(site["reviewer"])
+
+    added = api.post(reverse("api-annotation-evidence", args=[annotation.pk]), {"url": "https://late.example.org"},
+                     format="json")  # fmt: skip
+
+    assert added.status_code == 409 and "locked" in added.json()["detail"]
+    assert not EvidenceLink.objects.filter(annotation=annotation).exists()
+
+
+def test_changing_a_members_row_to_someone_else_swaps_them_instead_of_adding(site, client):
+    client.force_login(site["root"])
+    newcomer = UserFactory(username="newcomer")
+    data = inline_post(site["desk"], [])
+    row = next(k for k, v in data.items() if k.endswith("-user") and v == str(site["reviewer"].pk))
+    data[row] = str(newcomer.pk)
+
+    response = client.post(reverse("admin:annotations_project_change", args=[site["desk"].pk]), data)
+
+    members = set(Membership.objects.filter(project=site["desk"]).values_list("user__username", flat=True))
+    assert response.status_code == 302
+    assert members == {"newcomer", "editor", "admin"}
+
+
+def test_demoting_the_last_admin_in_the_admin_is_a_form_error_and_nothing_is_written(site, client):
+    client.force_login(site["root"])
+    data = inline_post(site["desk"], [], name="Renamed desk")
+    role = next(k for k, v in data.items() if k.endswith("-role") and v == "admin")
+    data[role] = "editor"
+
+    response = client.post(reverse("admin:annotations_project_change", args=[site["desk"].pk]), data)
+
+    site["desk"].refresh_from_db()
+    assert response.status_code == 200 and b"keeps at least one admin" in response.content
+    assert site["desk"].name == "Politics desk"
+    assert Membership.objects.get(project=site["desk"], user=site["admin"]).role == "admin"
+
+
+def test_handing_the_admin_role_to_someone_else_in_one_save_works(site, client):
+    client.force_login(site["root"])
+    data = inline_post(site["desk"], [])
+    for key, value in list(data.items()):
+        if key.endswith("-role") and value == "admin":
+            data[key] = "editor"
+        elif key.endswith("-role") and value == "editor":
+            data[key] = "admin"
+
+    response = client.post(reverse("admin:annotations_project_change", args=[site["desk"].pk]), data)
+
+    roles = dict(Membership.objects.filter(project=site["desk"]).values_list("user__username", "role"))
+    assert response.status_code == 302
+    assert roles == {"reviewer": "reviewer", "editor": "admin", "admin": "editor"}
+
+
+def test_a_title_the_service_would_refuse_is_a_form_error_in_the_admin(site, client):
+    client.force_login(site["editor"])
+
+    response = client.post(reverse("admin:annotations_document_change", args=[site["document"].pk]),
+                           {"title": "\x01", "source_url": "", "author": "", "published_at_0": "",
+                            "published_at_1": ""})  # fmt: skip
+
+    assert response.status_code == 200 and b"The title is empty" in response.content
+    assert Document.objects.get(pk=site["document"].pk).title == "Jobs"
+
+
+def test_the_admin_does_not_approve_a_verdict_changed_since_the_queue_was_loaded(site, client):
+    annotation = _annotation_by(site["reviewer"], site["document"])
+    client.force_login(site["editor"])
+    queue = client.get(reverse("admin:annotations_reviewitem_changelist")).content.decode()
+    seen = re.search(rf'name="version-{annotation.pk}" value="(\d+)"', queue).group(1)
+    services.annotation_update(annotation_id=annotation.pk, user=site["reviewer"], version=int(seen), verdict="false")
+
+    response = client.post(reverse("admin:annotations_reviewitem_changelist"),
+                           {"action": "approve", "_selected_action": [annotation.pk], f"version-{annotation.pk}": seen},
+                           follow=True)  # fmt: skip
+
+    annotation.refresh_from_db()
+    assert annotation.status == "submitted" and annotation.verdict == "false"
+    assert b"changed since you loaded it" in response.content
+
+
+def test_admin_actions_with_hand_made_ids_answer_with_a_message(site, client):
+    client.force_login(site["editor"])
+
+    for bad in ("abc", "1.5", "", "99999999999999999999"):
+        response = client.post(reverse("admin:annotations_reviewitem_changelist"),
+                               {"action": "approve", "_selected_action": [bad]}, follow=True)  # fmt: skip
+        assert response.status_code == 200 and b"not ids" in response.content
+
+
+def test_a_filter_id_beyond_the_database_range_is_a_400(site, api_as):
+    api = api_as(site["reviewer"])
+
+    listing = api.get(reverse("api-annotations"), {"document": "99999999999999999999"})
+    export = api.get(reverse("api-project-export", args=["politics"]), {"format": "csv", "document": "2" * 30})
+
+    assert listing.status_code == 400 and "document" in listing.json()["detail"]
+    assert export.status_code == 400
+
+
+def test_adding_a_duplicate_document_in_the_admin_opens_the_existing_one(site, client):
+    client.force_login(site["editor"])
+
+    response = client.post(reverse("admin:annotations_document_add"),
+                           {"project": site["desk"].pk, "title": "Again", "body": BODY, "source_url": "",
+                            "author": "", "published_at_0": "", "published_at_1": ""}, follow=True)  # fmt: skip
+
+    assert response.redirect_chain[-1][0] == reverse("admin:annotations_document_change", args=[site["document"].pk])
+    assert b"already document" in response.content and b"was added successfully" not in response.content
+    assert Document.objects.filter(project=site["desk"]).count() == 1

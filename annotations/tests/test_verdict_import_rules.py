@@ -55,15 +55,26 @@ def test_an_editors_own_published_verdict_arrives_submitted_and_is_not_published
     assert claimreview_quotes(api) == []
 
 
-def test_a_desk_members_approved_verdict_keeps_its_state_where_the_workflow_allows_it(api_as, editor, reviewer):
-    response = post(api_as(editor), jsonl(document_line(), annotation_line("reviewer", status="published")))
+def test_a_desk_import_carries_no_review_decision_even_for_a_colleagues_verdict(api_as, editor, reviewer):
+    """Naming a desk colleague as author must not let the importer publish a verdict nobody else looked at."""
+    api = api_as(editor)
+
+    response = post(api, jsonl(document_line(), annotation_line("reviewer", status="published", version=7)))
 
     annotation = Annotation.objects.get()
-    assert response.status_code == 201 and response.json()["states_capped"] == 0
-    assert (annotation.author, annotation.status, annotation.original_author) == (reviewer, "published", "")
+    assert response.status_code == 201 and response.json()["states_capped"] == 1
+    assert (annotation.author, annotation.status, annotation.version) == (reviewer, "submitted", 1)
+    assert claimreview_quotes(api) == []
     event = AuditEvent.objects.get(annotation_id=annotation.pk, action="transition")
-    assert (event.actor, event.from_status, event.to_status) == (editor, "draft", "published")
+    assert (event.actor, event.from_status, event.to_status) == (editor, "draft", "submitted")
     assert "imported from request body" in event.comment
+
+
+def test_a_draft_in_the_file_stays_a_draft(api_as, editor, reviewer):
+    response = post(api_as(editor), jsonl(document_line(), annotation_line("reviewer", status="draft")))
+
+    assert response.status_code == 201
+    assert Annotation.objects.get().status == "draft"
 
 
 def test_authors_outside_the_desk_are_recorded_as_imported_never_bound_to_their_account(api_as, editor, outsider):
@@ -167,3 +178,99 @@ def _desk_members(project, editor, reviewer):
     """The politics desk: an editor and a reviewer; ``outsider`` is an editor elsewhere."""
     MembershipFactory(project=ProjectFactory(slug="elsewhere"), user=UserFactory(username="elsewhere-editor"),
                       role=Role.EDITOR)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda r: r.update(rationale="a\u0000b"), "NUL"),
+        (lambda r: r["author"].update(username="edi\u0000tor"), "NUL"),
+        (lambda r: r.update(version=10**9), "version"),
+    ],
+)  # fmt: skip
+def test_values_the_database_cannot_store_are_a_400_naming_the_line(api_as, editor, change, reason):
+    record = annotation_line("editor")
+    change(record)
+
+    response = post(api_as(editor), jsonl(document_line(), record))
+
+    assert response.status_code == 400 and response.json()["line"] == 2 and reason in response.json()["detail"]
+    assert not Annotation.objects.exists()
+
+
+def test_nan_in_a_documents_metadata_is_a_400(api_as, editor):
+    line = json.dumps(document_line()).replace('"id": 1', '"id": 1, "metadata": {"x": NaN}')
+
+    response = post(api_as(editor), line.encode())
+
+    assert response.status_code == 400 and "NaN" in response.json()["detail"]
+
+
+def test_evidence_links_count_towards_the_record_limit(api_as, editor, settings):
+    settings.VERDICT_IMPORT_MAX_RECORDS = 10
+    record = annotation_line("editor", evidence_by="editor")
+    record["evidence"] = record["evidence"] * 20
+
+    response = post(api_as(editor), jsonl(document_line(), record))
+
+    assert response.status_code == 413
+    assert not Annotation.objects.exists()
+
+
+def test_the_import_command_reports_a_refusal_without_a_traceback(tmp_path, db):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    ProjectFactory(slug="politics")
+    UserFactory(username="Bob")
+    UserFactory(username="bob")
+    path = tmp_path / "move.jsonl"
+    path.write_bytes(jsonl(document_line(), annotation_line("BOB")))
+
+    with pytest.raises(CommandError, match=r"move\.jsonl:2: username 'BOB' matches several accounts"):
+        call_command("import_verdicts", str(path), "--project", "politics")
+
+    assert not Annotation.objects.exists() and not User.objects.filter(username="BOB").exists()
+
+
+def test_an_imported_verdict_is_reviewed_by_the_importer_but_never_by_its_original_author(api_as, editor, project):
+    post(api_as(editor), jsonl(document_line(), annotation_line("ghostwriter")))
+    annotation = Annotation.objects.get()
+    ghost = UserFactory(username="ghostwriter")
+    MembershipFactory(project=project, user=ghost, role=Role.EDITOR)  # joins the desk later
+    review = reverse("api-annotation-review", args=[annotation.pk])
+
+    by_ghost = api_as(ghost).post(review, {"action": "approve"}, format="json")
+    edit = api_as(editor).patch(reverse("api-annotation", args=[annotation.pk]), {"version": 1, "verdict": "true"},
+                                format="json")  # fmt: skip
+    by_importer = api_as(editor).post(review, {"action": "approve"}, format="json")
+
+    assert by_ghost.status_code == 403 and "their own" in by_ghost.json()["detail"]
+    assert edit.status_code == 403 and "imported" in edit.json()["detail"]
+    assert by_importer.status_code == 200 and by_importer.json()["status"] == "approved"
+    assert by_importer.json()["can_edit"] is False
+
+
+def test_restore_must_be_true_or_false(api_as, editor):
+    response = post(api_as(editor), jsonl(document_line()), restore=False)
+    bogus = api_as(editor).post(reverse("api-project-import-verdicts", args=["politics"]) + "?restore=bogus",
+                                data=jsonl(document_line()), content_type="application/x-ndjson")  # fmt: skip
+
+    assert response.status_code == 201
+    assert bogus.status_code == 400 and "restore" in bogus.json()["detail"]
+
+
+def test_agreement_names_raters_who_are_not_members_any_more(api_as, editor, reviewer, other_reviewer, project):
+    from annotations import services
+    from annotations.models import Membership
+
+    document = services.document_import(project=project, title="Jobs", body=BODY).document
+    for user, verdict in ((reviewer, "true"), (other_reviewer, "false")):
+        created = services.annotation_create(document=document, author=user, start=30, end=41, quote="3.5 percent",
+                                             verdict=verdict)  # fmt: skip
+        services.annotation_submit(annotation_id=created.pk, user=user)
+    Membership.objects.filter(user=other_reviewer).delete()
+
+    report = api_as(editor).get(reverse("api-project-agreement", args=["politics"])).json()
+
+    assert "other_reviewer" in json.dumps(report) and str(other_reviewer.pk) not in json.dumps(report["pairs"])

@@ -3,7 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from annotations import services
-from annotations.importing_verdicts import VerdictImportError, import_verdict_lines
+from annotations.domain.errors import AppError
+from annotations.importing_verdicts import import_verdict_lines
 from annotations.models import Project
 
 
@@ -34,7 +35,7 @@ class Command(BaseCommand):
                     report = import_verdict_lines(handle, project=project, source=str(path))
             except OSError as exc:
                 raise CommandError(self._stopped(f"cannot read {path}: {exc.strerror or exc}", done)) from None
-            except VerdictImportError as exc:
+            except AppError as exc:  # a bad line (FILE:LINE: reason) or a refusal: nothing of this file was written
                 raise CommandError(self._stopped(f"{exc} (nothing from this file was imported)", done)) from None
             self.stdout.write(self.style.SUCCESS(f"{path}: {report.summary}"))
             done.append(str(path))

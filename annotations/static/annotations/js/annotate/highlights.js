@@ -3,7 +3,7 @@
 // CSS.highlights (styled by ::highlight() in annotate.css), so 2,000 annotations cost no DOM nodes and no
 // re-layout, and overlaps and nesting are painted by the browser.
 
-import { anns, cfg, HAS_HIGHLIGHTS, ME } from "./state.js";
+import { anns, authorName, cfg, HAS_HIGHLIGHTS, isMine } from "./state.js";
 import { LEN, staticRange } from "./text.js";
 
 /** Whose annotations are shown: everyone's, mine, or one reviewer's (read it; change it with showLayer). */
@@ -23,8 +23,8 @@ if (HAS_HIGHLIGHTS) {
 }
 
 function isVisible(a) {
-  if (layer.kind === "mine") return a.author.id === ME.id;
-  if (layer.kind === "reviewer") return a.author.username === layer.reviewer;
+  if (layer.kind === "mine") return isMine(a);
+  if (layer.kind === "reviewer") return authorName(a) === layer.reviewer;
   return true;
 }
 

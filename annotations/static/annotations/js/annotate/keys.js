@@ -3,7 +3,7 @@
 // annotation, and the annotations at the caret described (tooltip and announcement). In the panel: verdict
 // keys, Ctrl+Enter to save, Esc to close (twice with unsaved changes), Alt+M, and the evidence editor's keys.
 
-import { bodyEl, caretNote, claims, panel, panelEl, statusLabel, VERDICT_KEYS, verdictLabel } from "./state.js";
+import { authorName, bodyEl, caretNote, claims, panel, panelEl, statusLabel, VERDICT_KEYS, verdictLabel } from "./state.js";
 import { announce, setError } from "./dom.js";
 import { caretAt, caretOffset, LEN, liveRange, offsetOf, pointAt, reveal, selectionSpan, selectSpan } from "./text.js";
 import { covering, visibleSorted } from "./highlights.js";
@@ -12,7 +12,7 @@ import { chooseVerdict, chosenVerdict, closePanel, isDirty, moveToSelection, ope
 import { cancelEvidenceEdit, saveEvidenceEdit } from "./evidence.js";
 
 function describe(a) {
-  return `${verdictLabel(a.verdict)} · ${a.author.username} · ${statusLabel(a.status)}`;
+  return `${verdictLabel(a.verdict)} · ${authorName(a)} · ${statusLabel(a.status)}`;
 }
 
 function describeCaret() {

@@ -6,7 +6,7 @@
 // from them (open, delete, isDirty, poll) is handed to wireList by annotate.js: the graph of imports stays
 // acyclic, which hashed static files need (a module's hash covers the names of the modules it uses).
 
-import { $, anns, bodyEl, claims, DOC, LIST_STEP, ME, statusLabel } from "./state.js";
+import { $, anns, authorName, bodyEl, claims, DOC, isMine, LIST_STEP, ME, statusLabel } from "./state.js";
 import { announce, el, swatch, truncate } from "./dom.js";
 import { api } from "./api.js";
 import { quoteOf, reveal, selectSpan } from "./text.js";
@@ -33,14 +33,14 @@ const listEl = $("annotation-list");
 const moreButton = $("annotation-list-more");
 
 function listItem(a) {
-  const mine = a.author.id === ME.id;
+  const mine = isMine(a);
   const quote = truncate(a.quote.exact.replace(/\s+/g, " "), 90);
   const open = el(
     "button",
     { type: "button", class: "ann-open", "data-action": "open" },
     swatch(a.verdict),
     el("span", { class: "ann-quote", text: `“${quote}”` }),
-    el("span", { class: "ann-meta", text: `${mine ? "you" : a.author.username} · ${statusLabel(a.status)}` }),
+    el("span", { class: "ann-meta", text: `${mine ? "you" : authorName(a)} · ${statusLabel(a.status)}` }),
   );
   const item = el("li", { class: `ann-item${mine ? " mine" : ""}`, "data-id": String(a.id) }, open);
   if (a.can_edit) {
@@ -65,7 +65,7 @@ export function renderList() {
   const rest = visible.length - Math.min(listLimit, visible.length);
   moreButton.hidden = rest <= 0;
   moreButton.textContent = `Show ${Math.min(rest, LIST_STEP)} more (${rest} not listed)`;
-  const mine = [...anns.values()].filter((a) => a.author.id === ME.id).length;
+  const mine = [...anns.values()].filter(isMine).length;
   $("annotation-count").textContent = `(${visible.length} shown · ${mine} mine · ${anns.size} in all)`;
   if (focusItem) {
     const item = listEl.querySelector(`li[data-id="${CSS.escape(focusItem)}"]`);
@@ -75,7 +75,7 @@ export function renderList() {
 
 let reviewerNames = "";
 export function renderReviewerChoice() {
-  const names = [...new Set([...anns.values()].map((a) => a.author.username))].sort();
+  const names = [...new Set([...anns.values()].map(authorName))].sort();
   const key = names.join("\n");
   if (key === reviewerNames) return;
   reviewerNames = key;
@@ -177,7 +177,7 @@ export function wireList(actions) {
   $("submit-drafts").addEventListener("click", async () => {
     const response = await api("POST", `documents/${DOC}/submit-drafts`);
     if (!response.ok) return announce(`Not submitted: ${response.data.detail}`, { error: true });
-    const withoutVerdict = [...anns.values()].filter((a) => a.author.id === ME.id && a.status === "draft" && !a.verdict).length;
+    const withoutVerdict = [...anns.values()].filter((a) => isMine(a) && a.status === "draft" && !a.verdict).length;
     await poll();
     const n = response.data.submitted;
     announce(`Submitted ${n} draft${n === 1 ? "" : "s"} for review.${withoutVerdict ? ` ${withoutVerdict} without a verdict stay drafts.` : ""}`);

@@ -2,7 +2,7 @@
 // selection being annotated, the annotation open in the panel and the keyboard caret (marks), and the
 // tooltip naming the annotations under the pointer or the caret.
 
-import { bodyEl, caretNote, statusLabel, tip } from "./state.js";
+import { authorName, bodyEl, caretNote, statusLabel, tip } from "./state.js";
 import { el, swatch } from "./dom.js";
 import { liveRange, offsetOf, pointAt } from "./text.js";
 
@@ -70,7 +70,7 @@ export function updateCaret() {
 // ---- the tooltip ---------------------------------------------------------------------------------------
 export function showTooltip(list, x, y) {
   tip.replaceChildren(...list.slice(0, 6).map((a) =>
-    el("div", { class: "tip-row" }, swatch(a.verdict), el("span", { text: ` ${a.author.username} · ${statusLabel(a.status)}${a.evidence?.length ? ` · ${a.evidence.length} evidence` : ""}` }))));
+    el("div", { class: "tip-row" }, swatch(a.verdict), el("span", { text: ` ${authorName(a)} · ${statusLabel(a.status)}${a.evidence?.length ? ` · ${a.evidence.length} evidence` : ""}` }))));
   if (list.length > 6) tip.append(el("div", { class: "muted small", text: `+${list.length - 6} more` }));
   tip.hidden = false;
   const width = tip.offsetWidth;

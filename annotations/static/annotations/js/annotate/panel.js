@@ -3,7 +3,7 @@
 // deleting, moving the annotation to a new selection, and the conflict view when the server has a newer
 // version (its values next to yours, and Reload; nothing is overwritten).
 
-import { $, anns, bodyEl, claims, DOC, form, ME, panel, panelEl, statusLabel, verdictLabel } from "./state.js";
+import { $, anns, authorName, bodyEl, claims, DOC, form, isMine, panel, panelEl, statusLabel, verdictLabel } from "./state.js";
 import { announce, el, setError, truncate } from "./dom.js";
 import { api } from "./api.js";
 import { quoteOf, reveal, selectionSpan, TEXT } from "./text.js";
@@ -99,10 +99,10 @@ export function openExisting(id, { opener = null, scroll = true, focus = null } 
   }
   const mode = a.can_edit ? "edit" : "view";
   Object.assign(panel, { mode, id, version: a.version, span: { start: a.start, end: a.end }, claimId: a.claim, opener: opener || document.activeElement });
-  const who = a.author.id === ME.id ? "you" : a.author.username;
-  const locked = a.author.id === ME.id && !a.can_edit ? " · locked by review" : "";
+  const who = isMine(a) ? "you" : authorName(a);
+  const locked = isMine(a) && !a.can_edit ? " · locked by review" : "";
   fillPanel({
-    title: mode === "edit" ? "Edit annotation" : `Annotation by ${a.author.username} (read-only)`,
+    title: mode === "edit" ? "Edit annotation" : `Annotation by ${authorName(a)} (read-only)`,
     meta: `By ${who} · ${statusLabel(a.status)}${locked} · version ${a.version} · updated ${new Date(a.updated_at).toLocaleString()}`,
     quote: a.quote.exact, verdict: a.verdict, text: a.rationale, readOnly: mode === "view",
   });

@@ -21,6 +21,11 @@ for (const v of cfg.verdicts) for (const k of [v.key, ...v.altKeys]) VERDICT_KEY
 export const verdictLabel = (v) => VERDICT_LABELS[v] || "No verdict yet";
 export const statusLabel = (s) => STATUS_LABELS[s] || s;
 
+// An annotation imported from another desk names its writer in original_author: it is theirs, not the account's
+// that holds it (the importer), so it is never shown as "you" nor counted as mine.
+export const isMine = (a) => a.author.id === ME.id && !a.original_author;
+export const authorName = (a) => (a.original_author ? `${a.original_author} (imported)` : a.author.username);
+
 export const anns = new Map(); // id -> annotation as the API gives it, plus .range
 export const claims = new Map(); // id -> claim (UTF-16 offsets)
 

@@ -2,7 +2,7 @@
 // GET /api/v1/annotations/?cursor=<sync> every cfg.pollMs (paused in a hidden tab, backing off while the
 // server does not answer) for teammates' new, changed and deleted annotations.
 
-import { $, anns, cfg, claims, DOC, ME, panel, timings } from "./state.js";
+import { $, anns, cfg, claims, DOC, isMine, panel, timings } from "./state.js";
 import { announce } from "./dom.js";
 import { api, listPath } from "./api.js";
 import { forget, paintHighlights, store } from "./highlights.js";
@@ -46,7 +46,7 @@ export function poll() {
       let fresh = 0;
       for (const row of result.rows) {
         const known = anns.has(row.id);
-        if (store(row) && !known && row.author.id !== ME.id) fresh++;
+        if (store(row) && !known && !isMine(row)) fresh++;
         if (panel.id === row.id && !panel.busy) panelNoticeChange(anns.get(row.id));
       }
       for (const id of result.deleted) {
