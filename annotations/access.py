@@ -128,9 +128,8 @@ def users_visible(user: AnyUser | None, *, need: Role | str = Role.REVIEWER) -> 
 def _fetch(queryset: QuerySet, user: AnyUser | None, path: str, what: str, need: Role | str, **lookup):
     """One object and the user's role in its desk, in one query; NotFound/Forbidden as ``_check_role``."""
     obj, role = None, None
-    pk = lookup.get("pk", 1)
-    if not isinstance(pk, int) or not 0 < pk < 2**63:  # not an id the database could hold
-        _check_role(None, need, what)
+    if "pk" in lookup and not (isinstance(lookup["pk"], int) and 0 < lookup["pk"] < 2**63):
+        _check_role(None, need, what)  # not an id the database could hold: no such object
     if _active(user) and user.is_superuser:
         obj = queryset.filter(**lookup).first()
         role = Role.ADMIN if obj is not None else None

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from annotations.domain.export_formats import FORMATS, ExportFormat, ExportLinks, iso_datetime, render
+from annotations.domain.vocabulary import REVIEWED_STATUSES
 from annotations.filters import AnnotationFilter
 from annotations.models import Annotation, AnnotationStatus, Document, EvidenceLink, Project
 from annotations.services import Rejected
@@ -27,7 +28,7 @@ DOCUMENT_CHUNK_SIZE = 100  # documents carry their whole text
 PROGRESS_EVERY = 1000
 # ClaimReview publishes verdicts that passed review: approved, and approved-then-published (corrections
 # included). Drafts, submissions, rejected and retracted verdicts never leave as ClaimReview.
-CLAIMREVIEW_STATUSES = (AnnotationStatus.APPROVED, AnnotationStatus.PUBLISHED)
+CLAIMREVIEW_STATUSES = tuple(s for s in AnnotationStatus if s in REVIEWED_STATUSES)
 
 # Timestamps ("…_at") are read as ISO 8601 text on PostgreSQL (see UtcIsoTimestamp).
 ANNOTATION_FIELDS = (

@@ -198,11 +198,11 @@ class EvidenceLink(models.Model):
 
 
 class AuditEvent(models.Model):
-    """Append-only history of annotations, their evidence, claims and document metadata, written by the
-    services (never edited).
+    """Append-only history of a desk, written by the services (never edited): annotations and their
+    evidence, claims, documents (import, metadata), review assignments, the desk and its members.
 
-    ``annotation_id`` (empty for document and claim events) and ``document_id`` are plain integers, not
-    foreign keys, so the history outlives a deleted annotation.
+    ``document_id`` and ``annotation_id`` are plain integers, not foreign keys, so the history outlives a
+    deleted annotation; they are empty for events that concern neither (a membership, the desk).
     """
 
     class Action(models.TextChoices):
@@ -216,9 +216,12 @@ class AuditEvent(models.Model):
         EVIDENCE = "evidence", "Evidence"
         DOCUMENT = "document", "Document"
         CLAIM = "claim", "Claim"
+        PROJECT = "project", "Desk"
+        MEMBERSHIP = "membership", "Membership"
+        ASSIGNMENT = "assignment", "Assignment"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="audit_events")
-    document_id = models.BigIntegerField(db_index=True)
+    document_id = models.BigIntegerField(db_index=True, null=True, blank=True)
     annotation_id = models.BigIntegerField(db_index=True, null=True, blank=True)
     object_type = models.CharField(max_length=12, choices=ObjectType.choices, default=ObjectType.ANNOTATION)
     object_id = models.BigIntegerField()

@@ -42,6 +42,9 @@ class AnnotationAdmin(ScopedAdmin):
     readonly_fields = fields
     inlines = [EvidenceReadOnlyInline]
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("document__body", "document__metadata")
+
     @admin.display(description="Quote")
     def short_quote(self, obj: Annotation) -> str:
         return obj.quote[:100]

@@ -292,8 +292,8 @@ class DocumentAdmin(ScopedAdmin):
 
     @admin.action(description="Re-run segmentation of the selected documents", permissions=["view"])
     def rerun_segmentation(self, request: HttpRequest, queryset: QuerySet) -> None:
-        ids = list(queryset.values_list("pk", flat=True))  # the scoped queryset: editors' desks only
-        count = services.document_request_segmentation(document_ids=ids)
+        ids = list(queryset.values_list("pk", flat=True))
+        count = services.document_request_segmentation(document_ids=ids, user=request.user)
         skipped = len(ids) - count
         message = f"Segmentation queued for {count} document(s)."
         if skipped:
@@ -311,6 +311,9 @@ class ClaimAdmin(ScopedAdmin):
     search_fields = ["text", "document__title"]
     list_select_related = ["document"]
     actions = ["accept", "dismiss"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).defer("document__body", "document__metadata")
 
     @admin.display(description="Text")
     def short_text(self, obj: Claim) -> str:

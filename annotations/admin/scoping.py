@@ -39,10 +39,6 @@ def scoped_choices(model, user) -> QuerySet | None:
     return scope() if scope else None
 
 
-class ScopedRelatedFilter(admin.RelatedOnlyFieldListFilter):
-    """A foreign-key filter that lists only the related objects of rows the user can see."""
-
-
 class ScopedAdmin(admin.ModelAdmin):
     project_path = "project"  # lookup from the model to its Project ("" for Project itself)
 
@@ -93,7 +89,7 @@ class ScopedAdmin(admin.ModelAdmin):
         filters = []
         for item in super().get_list_filter(request):
             if isinstance(item, str) and self._is_relation(item):
-                item = (item, ScopedRelatedFilter)
+                item = (item, admin.RelatedOnlyFieldListFilter)  # related objects of visible rows only
             filters.append(item)
         return filters
 

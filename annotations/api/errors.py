@@ -5,9 +5,12 @@ Conflict 409 (with ``current``, the stored annotation, when there is one), TooLa
 import adds ``line``."""
 
 from django.core.exceptions import ObjectDoesNotExist
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from annotations.api.offsets import offset_converters
+from annotations.api.presenters import present_annotation
 from annotations.domain.errors import AppError, Conflict
 
 
@@ -31,11 +34,8 @@ def exception_handler(exc, context) -> Response | None:
 def _current(current, request):
     if current is None or isinstance(current, dict):
         return current
-    from annotations.api.presenters import present_annotation
-    from annotations.api.views import offset_converters
-
     try:
         converters = offset_converters(request, {current.document_id})
-    except Exception:  # an invalid ?unit= must not turn a 409 into a 500: answer in code points
+    except ValidationError:  # an invalid ?unit= must not turn a 409 into a 500: answer in code points
         converters = None
     return present_annotation(current, request.user, converters)

@@ -167,7 +167,7 @@ class AuditEventOut(serializers.Serializer):
     object_type = serializers.CharField()
     object_id = serializers.IntegerField()
     annotation = serializers.IntegerField(allow_null=True)
-    document = serializers.IntegerField()
+    document = serializers.IntegerField(allow_null=True)
     from_status = serializers.CharField()
     to_status = serializers.CharField()
     changes = serializers.JSONField()

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from annotations import access, selectors, services
 from annotations.api import serializers as s
+from annotations.api.offsets import offset_converters, utf16_requested
 from annotations.api.pagination import decode_cursor, keyset_page
 from annotations.api.presenters import (
     present_annotation,
@@ -35,21 +36,6 @@ from annotations.importing import import_record
 from annotations.models import Document
 
 
-def _utf16(request: Request) -> bool:
-    unit = request.query_params.get("unit", "codepoint")
-    if unit not in ("codepoint", "utf16"):
-        raise ValidationError({"unit": ["must be 'codepoint' (default) or 'utf16'"]})
-    return unit == "utf16"
-
-
-def offset_converters(request: Request, document_ids: set[int]) -> dict[int, OffsetConverter] | None:
-    """One query for the bodies of the documents involved, only when UTF-16 offsets were asked for."""
-    if not _utf16(request):
-        return None
-    bodies = Document.objects.filter(pk__in=document_ids).values_list("pk", "body")
-    return {pk: OffsetConverter(body) for pk, body in bodies}
-
-
 def _annotation_response(request: Request, annotation_id: int, code: int = status.HTTP_200_OK) -> Response:
     annotation = selectors.annotations_for_user(request.user).get(pk=annotation_id)
     converters = offset_converters(request, {annotation.document_id})
@@ -57,7 +43,7 @@ def _annotation_response(request: Request, annotation_id: int, code: int = statu
 
 
 def _to_codepoints(request: Request, document: Document, start: int, end: int) -> tuple[int, int]:
-    if not _utf16(request):
+    if not utf16_requested(request):
         return start, end
     converter = OffsetConverter(document.body)
     try:
@@ -186,7 +172,7 @@ class DocumentClaimsApi(APIView):
         if order not in ("score", "position"):
             raise ValidationError({"order": ["must be 'score' or 'position'"]})
         threshold = selectors.checkworthy_threshold()
-        converter = OffsetConverter(document.body) if _utf16(request) else None
+        converter = OffsetConverter(document.body) if utf16_requested(request) else None
         claims = selectors.document_claims(document, order=order, include_dismissed=True, threshold=threshold)
         return Response({"results": [present_claim(claim, threshold, converter) for claim in claims]})
 
@@ -197,7 +183,7 @@ class ClaimStateApi(APIView):
     @extend_schema(parameters=[UNIT], request=None, responses=s.ClaimOut)
     def post(self, request: Request, pk: int) -> Response:
         claim = services.claim_set_state(claim_id=pk, state=self.state, user=request.user)
-        converter = OffsetConverter(claim.document.body) if _utf16(request) else None
+        converter = OffsetConverter(claim.document.body) if utf16_requested(request) else None
         return Response(present_claim(claim, selectors.checkworthy_threshold(), converter))
 
 

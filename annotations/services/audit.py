@@ -66,6 +66,15 @@ def audit_document(document: Document, action: str, actor: AbstractBaseUser | No
     )  # fmt: skip
 
 
+def audit_desk(project_id: int, object_type: str, object_id: int, action: str, actor: AbstractBaseUser | None, *,
+               changes: dict, document_id: int | None = None) -> AuditEvent:  # fmt: skip
+    """An event about the desk itself, one of its memberships or review assignments."""
+    return AuditEvent.objects.create(
+        project_id=project_id, document_id=document_id, annotation_id=None, object_type=object_type,
+        object_id=object_id, action=action, actor=actor, at=timezone.now(), changes=changes,
+    )  # fmt: skip
+
+
 def audit_claim(claim: Claim, project_id: int, actor: AbstractBaseUser | None, *, changes: dict) -> AuditEvent:
     return AuditEvent.objects.create(
         project_id=project_id, document_id=claim.document_id, annotation_id=None,

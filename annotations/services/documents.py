@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import PurePath
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -98,6 +99,9 @@ def document_import(
         if existing is None:
             raise
         return ImportOutcome(document=existing, created=False)
+    source = PurePath(str((metadata or {}).get("source", ""))).name[:200]  # a file's name, never a server path
+    audit_document(document, AuditEvent.Action.CREATE, imported_by, changes=diff({}, document_snapshot(document)),
+                   comment=f"imported ({source})" if source else "imported")  # fmt: skip
     enqueue_segmentation_on_commit(document.pk)
     return ImportOutcome(document=document, created=True)
 
@@ -121,7 +125,7 @@ def document_update(
         title = normalize_line(title)
         if not title:
             raise DocumentRejected("title is empty")
-        document.title = title[:TITLE_MAX]
+        document.title = title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1] + "…"
     if source_url is not None:
         document.source_url = clean_url(source_url, what="source URL", required=False)
     if author is not None:

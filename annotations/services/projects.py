@@ -5,8 +5,11 @@ from django.db import transaction
 
 from annotations import access
 from annotations.domain.vocabulary import Role
-from annotations.models import Membership, Project
+from annotations.models import AuditEvent, Membership, Project
+from annotations.services.audit import audit_desk
 from annotations.services.errors import Conflict, Forbidden, Invalid
+
+PROJECT, MEMBERSHIP = AuditEvent.ObjectType.PROJECT, AuditEvent.ObjectType.MEMBERSHIP
 
 
 @transaction.atomic
@@ -14,7 +17,10 @@ def project_create(*, name: str, slug: str, user: AbstractBaseUser | None = None
     """Create the desk ``slug`` (or return it if it exists). ``user`` None: a command (the site itself)."""
     if user is not None and not access.can_create_projects(user):
         raise Forbidden("only site admins create desks")
-    project, _ = Project.objects.get_or_create(slug=slug, defaults={"name": name})
+    project, created = Project.objects.get_or_create(slug=slug, defaults={"name": name})
+    if created:
+        audit_desk(project.pk, PROJECT, project.pk, AuditEvent.Action.CREATE, user,
+                   changes={"name": [None, project.name], "slug": [None, project.slug]})  # fmt: skip
     return project
 
 
@@ -25,8 +31,12 @@ def project_update(*, project: Project, user: AbstractBaseUser | None, name: str
     name = " ".join(name.split())
     if not name:
         raise Invalid("the desk needs a name")
+    before = project.name
     Project.objects.filter(pk=project.pk).update(name=name[:200])
     project.refresh_from_db()
+    if project.name != before:
+        audit_desk(project.pk, PROJECT, project.pk, AuditEvent.Action.UPDATE, user,
+                   changes={"name": [before, project.name]})  # fmt: skip
     return project
 
 
@@ -52,6 +62,11 @@ def membership_set(
     if current and current.role == Role.ADMIN and role != Role.ADMIN and not _other_admins(project, user):
         raise Conflict(f"{user} is the last admin of {project}: make someone else admin first")
     membership, _ = Membership.objects.update_or_create(project=project, user=user, defaults={"role": role})
+    if current is None or current.role != role:
+        name = user.get_username()
+        action = AuditEvent.Action.UPDATE if current else AuditEvent.Action.CREATE
+        changes = {"user": [name, name] if current else [None, name], "role": [current.role if current else None, role]}
+        audit_desk(project.pk, MEMBERSHIP, membership.pk, action, actor, changes=changes)
     return membership
 
 
@@ -64,5 +79,7 @@ def membership_remove(*, project: Project, user: AbstractBaseUser, actor: Abstra
         return False
     if current.role == Role.ADMIN and not _other_admins(project, user):
         raise Conflict(f"{user} is the last admin of {project}: make someone else admin first")
+    audit_desk(project.pk, MEMBERSHIP, current.pk, AuditEvent.Action.DELETE, actor,
+               changes={"user": [user.get_username(), None], "role": [current.role, None]})  # fmt: skip
     current.delete()
     return True

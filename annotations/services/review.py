@@ -8,7 +8,7 @@ from annotations.domain.verdicts import Verdict
 from annotations.domain.vocabulary import Role
 from annotations.domain.workflow import TransitionConflict, check_transition
 from annotations.models import Annotation, AuditEvent, Membership, ReviewAssignment
-from annotations.services.audit import audit_record, diff, snapshot
+from annotations.services.audit import audit_desk, audit_record, diff, snapshot
 from annotations.services.errors import Conflict, Invalid
 
 
@@ -83,8 +83,13 @@ def documents_assign(*, document_ids: list[int], reviewer: AbstractBaseUser, ass
         raise Invalid(f"{reviewer} is not a member of the project of: {', '.join(d.title for d in outside[:5])}")
     created = 0
     for document in documents:
-        _, was_created = ReviewAssignment.objects.get_or_create(
+        assignment, was_created = ReviewAssignment.objects.get_or_create(
             document=document, reviewer=reviewer, defaults={"assigned_by": assigned_by}
         )
+        if was_created:
+            audit_desk(
+                document.project_id, AuditEvent.ObjectType.ASSIGNMENT, assignment.pk, AuditEvent.Action.CREATE,
+                assigned_by, changes={"reviewer": [None, reviewer.get_username()]}, document_id=document.pk,
+            )  # fmt: skip
         created += was_created
     return created

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from annotations.domain.vocabulary import ClaimOrigin, ClaimState, SegmentationStatus
+from annotations import access
+from annotations.domain.vocabulary import ClaimOrigin, ClaimState, Role, SegmentationStatus
 from annotations.models import Claim, Document
 from annotations.tasks import segment_document as segment_document_task
 
@@ -36,12 +38,15 @@ def segmentation_enqueue(*, document_id: int) -> bool:
 
 
 @transaction.atomic
-def document_request_segmentation(*, document_ids: list[int], enqueue: bool = True) -> int:
+def document_request_segmentation(
+    *, document_ids: list[int], enqueue: bool = True, user: AbstractBaseUser | None = None
+) -> int:
     """Mark documents for (re-)segmentation and (unless the caller runs them itself) enqueue them
-    after commit. Documents being segmented right now are left alone. The caller passes only documents
-    the user may change (the admin's scoped queryset, or a command)."""
+    after commit. Documents being segmented right now are left alone. With ``user``, only documents of
+    desks where they are an editor or admin count (None: a command)."""
+    documents = Document.objects.all() if user is None else access.documents_visible(user, need=Role.EDITOR)
     ids = list(
-        Document.objects.filter(pk__in=document_ids)
+        documents.filter(pk__in=document_ids)
         .exclude(segmentation_status=SegmentationStatus.RUNNING)
         .values_list("pk", flat=True)
     )

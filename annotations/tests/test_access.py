@@ -381,8 +381,8 @@ def test_editing_document_metadata_in_the_admin_writes_the_same_audit_event_as_t
                                             format="json")  # fmt: skip
 
     assert admin_edit.status_code == 302 and api_edit.status_code == 200
-    by_admin = _events(object_type="document", object_id=document.pk)
-    by_api = _events(object_type="document", object_id=other.pk)
+    by_admin = _events(object_type="document", object_id=document.pk, action="update")
+    by_api = _events(object_type="document", object_id=other.pk, action="update")
     assert [e[:3] for e in by_admin] == [e[:3] for e in by_api] == [("document", "update", "editor")]
     assert by_admin[0][3] == {"title": ["Jobs", "Renamed"], "source_url": ["", "https://example.org/x"]}
     assert by_api[0][3] == {"title": ["Two", "Renamed"], "source_url": ["", "https://example.org/x"]}
@@ -571,3 +571,33 @@ def test_adding_a_duplicate_document_in_the_admin_opens_the_existing_one(site, c
     assert response.redirect_chain[-1][0] == reverse("admin:annotations_document_change", args=[site["document"].pk])
     assert b"already document" in response.content and b"was added successfully" not in response.content
     assert Document.objects.filter(project=site["desk"]).count() == 1
+
+
+def test_who_made_whom_a_member_or_admin_is_in_the_desks_history(site, client, api_as):
+    client.force_login(site["root"])
+    data = inline_post(site["desk"], [])
+    role = next(k for k, v in data.items() if k.endswith("-role") and v == "editor")
+    data[role] = "admin"
+
+    client.post(reverse("admin:annotations_project_change", args=[site["desk"].pk]), data)
+
+    events = _events(project=site["desk"], object_type__in=["project", "membership"])
+    assert (
+        "project",
+        "create",
+        "root",
+        {"name": [None, "Politics desk"], "slug": [None, "politics"]},
+        "",
+        "",
+    ) in events
+    assert ("membership", "create", "root", {"user": [None, "reviewer"], "role": [None, "reviewer"]}, "", "") in events
+    assert events[-1][:4] == (
+        "membership",
+        "update",
+        "root",
+        {"user": ["editor", "editor"], "role": ["editor", "admin"]},
+    )
+    feed = api_as(site["admin"]).get(reverse("api-project-corrections", args=["politics"])).json()["results"]
+    assert {"project", "membership", "document"} <= {row["object_type"] for row in feed}
+    imported = next(row for row in feed if row["object_type"] == "document")
+    assert (imported["action"], imported["document"], imported["annotation"]) == ("create", site["document"].pk, None)
