@@ -74,8 +74,7 @@ class ReviewQueueAdmin(ScopedAdmin):
     """Editors' review queue: submitted annotations of their desks (read-only; actions call the workflow)."""
 
     project_path = "document__project"
-    list_display = ["short_quote", "document_link", "verdict", "author", "age", "independent", "agreement", "status",
-                    "version_seen"]  # fmt: skip
+    list_display = ["short_quote", "document_link", "verdict", "author", "age", "independent", "agreement", "state"]
     list_filter = ["status", DisagreementFilter, "document__project", "verdict", ProjectAuthorFilter]
     search_fields = ["quote", "rationale"]
     ordering = ["updated_at"]
@@ -125,10 +124,12 @@ class ReviewQueueAdmin(ScopedAdmin):
             return format_html('<strong class="disagree" title="{}">⚠ disagreement</strong>', peers)
         return "✓ agree"
 
-    @admin.display(description="Version")
-    def version_seen(self, obj):
-        """The version on screen, posted with an action: a verdict changed since the page loaded is not approved."""
-        return format_html('{}<input type="hidden" name="version-{}" value="{}">', obj.version, obj.pk, obj.version)
+    @admin.display(description="Status", ordering="status")
+    def state(self, obj):
+        """The status, and the version on screen posted with an action: a verdict changed since the page
+        loaded is not approved."""
+        label = AnnotationStatus(obj.status).label
+        return format_html('{}<input type="hidden" name="version-{}" value="{}">', label, obj.pk, obj.version)
 
     @admin.display(description="History")
     def history(self, obj):

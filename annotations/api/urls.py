@@ -7,6 +7,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 
 from annotations.api import views
 from annotations.api.exports import ProjectExportView, ProjectImportVerdictsView
+from annotations.domain.vocabulary import ClaimState
 
 
 class FormatParameterNegotiation(DefaultContentNegotiation):
@@ -36,8 +37,10 @@ urlpatterns = [
     path("v1/documents/<int:pk>/", views.DocumentDetailApi.as_view(), name="api-document"),
     path("v1/documents/<int:pk>/claims/", views.DocumentClaimsApi.as_view(), name="api-document-claims"),
     path("v1/documents/<int:pk>/submit-drafts", views.DocumentSubmitDraftsApi.as_view(), name="api-document-submit"),
-    path("v1/claims/<int:pk>/accept", views.ClaimStateApi.as_view(state="accepted"), name="api-claim-accept"),
-    path("v1/claims/<int:pk>/dismiss", views.ClaimStateApi.as_view(state="dismissed"), name="api-claim-dismiss"),
+    path("v1/claims/<int:pk>/accept", views.ClaimStateApi.as_view(state=ClaimState.ACCEPTED), name="api-claim-accept"),
+    path(
+        "v1/claims/<int:pk>/dismiss", views.ClaimStateApi.as_view(state=ClaimState.DISMISSED), name="api-claim-dismiss"
+    ),
     path("v1/annotations/", views.AnnotationListApi.as_view(), name="api-annotations"),
     path("v1/annotations/<int:pk>/", views.AnnotationDetailApi.as_view(), name="api-annotation"),
     path("v1/annotations/<int:pk>/submit", views.AnnotationSubmitApi.as_view(), name="api-annotation-submit"),
