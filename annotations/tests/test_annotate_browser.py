@@ -444,3 +444,22 @@ def test_editing_a_saved_evidence_link_in_the_panel_patches_it_after_client_and_
     assert page.locator("#panel-evidence a").get_attribute("href") == "https://www.bls.gov/cps/"
     assert Annotation.objects.get(pk=annotation.pk).version == 1  # evidence edits do not bump the version
     assert len(patches) == 2 and all(f"/api/v1/evidence/{link.pk}/" in u for u in patches)
+
+
+def test_a_verdict_imported_from_another_desk_shows_its_writer_and_is_not_the_importers_own(
+    page, live_server, reviewer, document
+):
+    imported = services.annotation_create(document=document, author=reviewer, start=4, end=21,
+                                          quote="unemployment rate", verdict="false")  # fmt: skip
+    Annotation.objects.filter(pk=imported.pk).update(original_author="ghostwriter")  # as the desk import stores it
+    _log_in(page, live_server, "reviewer")
+    _open(page, live_server, document)
+
+    item = page.locator(f'#annotation-list li[data-id="{imported.pk}"]')
+    assert "ghostwriter (imported) · Draft" in item.inner_text()
+    assert item.locator("[data-action=edit], [data-action=delete]").count() == 0
+    page.get_by_role("radio", name="Mine").check()
+    expect(page.locator("#annotation-list li")).to_have_count(0)
+    page.get_by_role("radio", name="Everyone").check()
+    item.locator(".ann-open").click()
+    assert page.locator("#panel-title").inner_text() == "Annotation by ghostwriter (imported) (read-only)"
