@@ -212,13 +212,20 @@ def can_use_admin(user: AnyUser | None) -> bool:
 
 
 def is_author(user: AnyUser | None, annotation: Annotation) -> bool:
-    """Whether ``user`` wrote the annotation. One imported from another desk was written by its
-    ``original_author`` (a name, not an account here), not by the importer whose account holds it."""
+    """Whether ``user`` counts as the annotation's author for the four-eyes rule: its author, the person who
+    imported it into the desk (``imported_by``: they vouched for it), or, for a verdict from another desk, the
+    person its ``original_author`` names (case aside). None of them may review it."""
     if not _active(user):
         return False
-    if annotation.original_author:
-        return annotation.original_author == user.get_username()
-    return annotation.author_id == user.pk
+    if user.pk in (annotation.author_id, annotation.imported_by_id):
+        return True
+    return bool(annotation.original_author) and annotation.original_author.casefold() == user.get_username().casefold()
+
+
+def can_edit_content(user: AnyUser | None, annotation: Annotation) -> bool:
+    """Whether ``user`` may change the annotation's verdict, rationale, span or evidence (state aside): its
+    author, unless it was imported from another desk (someone else's words: reviewed here, not edited)."""
+    return _active(user) and annotation.author_id == user.pk and not annotation.original_author
 
 
 def require(user: AnyUser | None, project: Project | int, need: Role | str) -> Role:

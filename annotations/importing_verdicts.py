@@ -35,6 +35,7 @@ object per line, each with a ``type``:
 """
 
 import json
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -75,7 +76,7 @@ class VerdictImportReport:
     annotations_created: int = 0
     annotations_skipped: int = 0
     evidence_created: int = 0
-    states_capped: int = 0  # desk import: arrived as submitted because the workflow would not allow the state
+    states_capped: int = 0  # desk import: arrived as submitted though the file gave another state
     authors_not_members: list[str] = field(default_factory=list)  # desk import: recorded as "originally by"
     users_created: list[str] = field(default_factory=list)  # restore only
 
@@ -105,7 +106,7 @@ class VerdictImportReport:
         if self.users_created:
             text += f"; {len(self.users_created)} inactive user(s) created: {', '.join(self.users_created)}"
         if self.states_capped:
-            text += f"; {self.states_capped} arrived as submitted (the workflow would not allow their state)"
+            text += f"; {self.states_capped} arrived as submitted for review (a desk import carries no review decision)"
         if self.authors_not_members:
             text += f"; not members of the desk, kept as 'originally by': {', '.join(self.authors_not_members)}"
         return text
@@ -138,9 +139,18 @@ def _refuse_constant(name: str):
 
 
 def _unstorable(value: object) -> str | None:
-    """Why ``value`` cannot be stored (a NUL character: PostgreSQL text and jsonb refuse it), or None."""
+    """Why ``value`` cannot be stored, or None: a NUL character (PostgreSQL text and jsonb refuse it), a lone
+    surrogate (not Unicode), a number too large for a float (1e400 becomes infinity)."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else f"number {value} is out of range"
     if isinstance(value, str):
-        return "text contains a NUL character (\\u0000)" if "\x00" in value else None
+        if "\x00" in value:
+            return "text contains a NUL character (\\u0000)"
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return "text contains a lone surrogate (not valid Unicode)"
+        return None
     if isinstance(value, dict):
         value = [*value.keys(), *value.values()]
     if isinstance(value, list):

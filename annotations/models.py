@@ -150,6 +150,14 @@ class Annotation(models.Model):
     original_author = models.CharField(
         max_length=300, blank=True, help_text="Imported from another desk: who wrote it there (not an account here)."
     )
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Who brought it in with a desk import: they count as its author for the four-eyes rule.",
+    )
     status = models.CharField(max_length=20, choices=AnnotationStatus.choices, default=AnnotationStatus.DRAFT)
     version = models.PositiveIntegerField(default=1, help_text="Optimistic lock: incremented on every write.")
     created_at = models.DateTimeField(auto_now_add=True)

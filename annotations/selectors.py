@@ -161,16 +161,6 @@ def agreement_report(project: Project) -> dict:
     return project_report(judgements)
 
 
-def review_queue(user: AbstractBaseUser) -> QuerySet[Annotation]:
-    """Submitted annotations of the projects where the user is an editor or admin (never their own)."""
-    return (
-        access.annotations_visible(user, need=Role.EDITOR)
-        .filter(status=AnnotationStatus.SUBMITTED)
-        .exclude(author=user)
-        .select_related("document", "author")
-    )
-
-
 def my_queue(user: AbstractBaseUser) -> dict:
     """A reviewer's work: documents assigned to them and their annotations sent back for changes."""
     return {

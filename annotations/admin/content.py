@@ -108,9 +108,13 @@ class ProjectAdmin(ScopedAdmin):
         project = form.instance
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []  # for the change message
         rows = [f for f in formset.forms if getattr(f, "cleaned_data", None)]
-        # New admins first (so a swap never leaves the desk without one), the actor's own row last (they may
-        # step down, and after that could no longer manage the others).
-        rows.sort(key=lambda f: (f.instance.user_id == request.user.pk, f.cleaned_data.get("role") != Role.ADMIN))
+        # New admins first and removals late (so a swap never leaves the desk without one), the actor's own row
+        # last (they may step down, and after that could no longer manage the others).
+        rows.sort(key=lambda f: (
+            f.instance.user_id == request.user.pk,
+            bool(f.cleaned_data.get("DELETE")),
+            f.cleaned_data.get("role") != Role.ADMIN,
+        ))  # fmt: skip
         for inline_form in rows:
             data, existing = inline_form.cleaned_data, inline_form.instance
             user = data.get("user")
@@ -257,6 +261,10 @@ class DocumentAdmin(ScopedAdmin):
         obj.refresh_from_db()
         if not outcome.created:
             request._duplicate_of = obj.pk
+
+    def log_addition(self, request, obj, message):
+        if not getattr(request, "_duplicate_of", None):  # nothing was added
+            super().log_addition(request, obj, message)
 
     def response_add(self, request, obj, post_url_continue=None):
         """A duplicate was not imported: open the document that has the same text, and say so (no "added")."""

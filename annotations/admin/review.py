@@ -66,7 +66,9 @@ class ProjectAuthorFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        return queryset.filter(author_id=int(value)) if value.isascii() and value.isdigit() else queryset.none()
+        if value.isascii() and value.isdigit() and len(value) < 19:
+            return queryset.filter(author_id=int(value))
+        return queryset.none()
 
 
 @admin.register(ReviewItem)
@@ -74,7 +76,7 @@ class ReviewQueueAdmin(ScopedAdmin):
     """Editors' review queue: submitted annotations of their desks (read-only; actions call the workflow)."""
 
     project_path = "document__project"
-    list_display = ["short_quote", "document_link", "verdict", "author", "age", "independent", "agreement", "state"]
+    list_display = ["short_quote", "document_link", "verdict", "writer", "age", "independent", "agreement", "state"]
     list_filter = ["status", DisagreementFilter, "document__project", "verdict", ProjectAuthorFilter]
     search_fields = ["quote", "rationale"]
     ordering = ["updated_at"]
@@ -123,6 +125,13 @@ class ReviewQueueAdmin(ScopedAdmin):
             peers = ", ".join(f"{selectors.writer(p)}: {p.verdict}" for p in obj.review["peers"])
             return format_html('<strong class="disagree" title="{}">⚠ disagreement</strong>', peers)
         return "✓ agree"
+
+    @admin.display(description="Author", ordering="author__username")
+    def writer(self, obj):
+        """Who wrote it (for a verdict imported from another desk: its original author, and who imported it)."""
+        if obj.original_author:
+            return f"{obj.original_author} (imported by {obj.author.get_username()})"
+        return obj.author.get_username()
 
     @admin.display(description="Status", ordering="status")
     def state(self, obj):

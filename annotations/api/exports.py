@@ -127,7 +127,7 @@ class ProjectImportVerdictsView(APIView):
         responses={201: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT},
         description="Import a JSON Lines export (`export?format=jsonl`) as the body or the multipart field `file`. "
         "All or nothing; a bad line answers 400 with its `line` number. Editors and admins of the desk: review "
-        "states pass through the workflow (a state the importer could not have given arrives as submitted) and "
+        "annotations arrive submitted for review (drafts stay drafts: a desk import carries no review decision) and "
         "authors who are not members of the desk are kept as `original_author` on the importer's annotation. "
         "`restore=true` (site admins) keeps states and authors as they were.",
     )

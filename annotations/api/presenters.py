@@ -6,6 +6,7 @@ these ~20 µs (the annotate page loads thousands of annotations)."""
 
 from rest_framework.fields import DateTimeField
 
+from annotations import access
 from annotations.domain.spans import OffsetConverter
 from annotations.domain.verdicts import Verdict
 from annotations.domain.vocabulary import EDITABLE_STATUSES, is_checkworthy
@@ -51,9 +52,7 @@ def present_annotation(annotation: Annotation, user, converters: dict[int, Offse
         "version": annotation.version,
         "created_at": stamp(annotation.created_at),
         "updated_at": stamp(annotation.updated_at),
-        "can_edit": annotation.author_id == user.pk
-        and not annotation.original_author
-        and annotation.status in EDITABLE_STATUSES,
+        "can_edit": access.can_edit_content(user, annotation) and annotation.status in EDITABLE_STATUSES,
         "evidence": [present_evidence(link) for link in annotation.evidence.all()],
     }
 

@@ -361,7 +361,8 @@ class ProjectCorrectionsApi(APIView):
         parameters=[OpenApiParameter("updated_since", OpenApiTypes.DATETIME), OpenApiParameter("cursor", str),
                     OpenApiParameter("page_size", int)],
         responses=s.AuditEventListOut,
-        description="Append-only history of every change to the project's annotations and evidence, oldest first.",
+        description="Append-only history of the desk, oldest first: annotations and their evidence, claims, "
+        "documents, review assignments, the desk and its members (`object_type`).",
     )  # fmt: skip
     def get(self, request: Request, slug: str) -> Response:
         project = access.project_for_user(request.user, slug)

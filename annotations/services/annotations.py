@@ -23,7 +23,7 @@ def check_verdict(verdict: str) -> str:
 def annotation_insert(
     *, document: Document, author: AbstractBaseUser, start: int, end: int, quote: str, verdict: str = "",
     rationale: str = "", claim: Claim | None = None, actor: AbstractBaseUser | None = None, comment: str = "",
-    original_author: str = "",
+    original_author: str = "", imported_by: AbstractBaseUser | None = None,
 ) -> Annotation:  # fmt: skip
     """Store a checked span and its create event (``actor`` did it, default the author). No access check:
     ``annotation_create`` and the verdict import call this after theirs."""
@@ -38,7 +38,7 @@ def annotation_insert(
     annotation = Annotation.objects.create(
         document=document, author=author, claim=claim, start=start, end=end, quote=selector.exact,
         prefix=selector.prefix, suffix=selector.suffix, verdict=verdict, rationale=rationale,
-        original_author=original_author,
+        original_author=original_author, imported_by=imported_by,
     )  # fmt: skip
     audit_record(annotation, AuditEvent.Action.CREATE, actor or author, changes=diff({}, snapshot(annotation)),
                  comment=comment)  # fmt: skip
@@ -73,13 +73,16 @@ def annotation_create(
     return annotation
 
 
-def lock_for_author(*, annotation_id: int, user: AbstractBaseUser, version: int | None) -> Annotation:
-    """Row-lock the annotation and check the caller may change it at ``version`` (inside a transaction)."""
+def lock_for_author(
+    *, annotation_id: int, user: AbstractBaseUser, version: int | None, deleting: bool = False
+) -> Annotation:
+    """Row-lock the annotation and check the caller may change it at ``version`` (inside a transaction).
+    An imported verdict's words are not edited here; whoever holds it may still delete it while it is open."""
     annotation = access.annotation_for_user(user, annotation_id, for_update=True)
-    if annotation.original_author:
-        raise Forbidden(f"this verdict was imported (originally by {annotation.original_author}): it is reviewed here, "
-                        "not edited")  # fmt: skip
-    if annotation.author_id != user.pk:
+    if not (annotation.author_id == user.pk if deleting else access.can_edit_content(user, annotation)):
+        if annotation.original_author and annotation.author_id == user.pk:
+            raise Forbidden(f"this verdict was imported (originally by {annotation.original_author}): it is reviewed "
+                            "here, not edited")  # fmt: skip
         raise Forbidden("only the author can change this annotation")
     if version is not None and annotation.version != version:
         raise Conflict(
@@ -130,7 +133,7 @@ def annotation_update(
 
 @transaction.atomic
 def annotation_delete(*, annotation_id: int, user: AbstractBaseUser, version: int | None) -> None:
-    annotation = lock_for_author(annotation_id=annotation_id, user=user, version=version)
+    annotation = lock_for_author(annotation_id=annotation_id, user=user, version=version, deleting=True)
     audit_record(annotation, AuditEvent.Action.DELETE, user, changes=diff(snapshot(annotation), {}))
     annotation.delete()
 

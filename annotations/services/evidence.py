@@ -21,7 +21,7 @@ def _lock(annotation_id: int) -> Annotation:
 def _check_author(annotation: Annotation, user: AbstractBaseUser, what: str) -> None:
     """The author changes the evidence while the annotation is open; a reviewed one is locked (a published
     verdict's evidence changes only through a correction)."""
-    if annotation.author_id != user.pk:
+    if not access.can_edit_content(user, annotation):
         raise Forbidden(f"only the author of the annotation can {what}")
     if annotation.status not in EDITABLE_STATUSES:
         label = AnnotationStatus(annotation.status).label.lower()

@@ -31,7 +31,7 @@ def project_update(*, project: Project, user: AbstractBaseUser | None, name: str
     name = " ".join(name.split())
     if not name:
         raise Invalid("the desk needs a name")
-    before = project.name
+    before = Project.objects.filter(pk=project.pk).values_list("name", flat=True).get()  # not the form's copy
     Project.objects.filter(pk=project.pk).update(name=name[:200])
     project.refresh_from_db()
     if project.name != before:

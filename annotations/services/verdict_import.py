@@ -115,6 +115,7 @@ def annotation_import(
     annotation = annotation_insert(
         document=document, author=author, start=start, end=end, quote=quote, verdict=verdict, rationale=rationale,
         claim=claim, actor=importer, comment=comment, original_author=original_author,
+        imported_by=None if restore else importer,
     )  # fmt: skip
     for item, added_by in evidence:
         evidence_insert(annotation=annotation, added_by=added_by, actor=importer, comment=comment, **item)

@@ -545,7 +545,7 @@ def test_the_admin_does_not_approve_a_verdict_changed_since_the_queue_was_loaded
 def test_admin_actions_with_hand_made_ids_answer_with_a_message(site, client):
     client.force_login(site["editor"])
 
-    for bad in ("abc", "1.5", "", "99999999999999999999"):
+    for bad in ("abc", "1.5", "", "99999999999999999999", "9" * 5000):
         response = client.post(reverse("admin:annotations_reviewitem_changelist"),
                                {"action": "approve", "_selected_action": [bad]}, follow=True)  # fmt: skip
         assert response.status_code == 200 and b"not ids" in response.content
@@ -601,3 +601,28 @@ def test_who_made_whom_a_member_or_admin_is_in_the_desks_history(site, client, a
     assert {"project", "membership", "document"} <= {row["object_type"] for row in feed}
     imported = next(row for row in feed if row["object_type"] == "document")
     assert (imported["action"], imported["document"], imported["annotation"]) == ("create", site["document"].pk, None)
+
+
+def test_renaming_a_desk_in_the_admin_is_audited(site, client):
+    client.force_login(site["admin"])
+
+    client.post(reverse("admin:annotations_project_change", args=[site["desk"].pk]),
+                inline_post(site["desk"], [], name="Renamed desk"))  # fmt: skip
+
+    assert _events(object_type="project", action="update")[0][:4] == (
+        "project", "update", "admin", {"name": ["Politics desk", "Renamed desk"]},
+    )  # fmt: skip
+
+
+def test_replacing_the_only_admin_in_one_save_removes_one_and_adds_the_other(site, client):
+    client.force_login(site["root"])
+    newcomer = UserFactory(username="newcomer")
+    data = inline_post(site["desk"], [{"user": str(newcomer.pk), "role": "admin"}])
+    row = next(k for k, v in data.items() if k.endswith("-user") and v == str(site["admin"].pk)).rsplit("-", 1)[0]
+    data[f"{row}-DELETE"] = "on"
+
+    response = client.post(reverse("admin:annotations_project_change", args=[site["desk"].pk]), data, follow=True)
+
+    roles = dict(Membership.objects.filter(project=site["desk"]).values_list("user__username", "role"))
+    assert roles == {"reviewer": "reviewer", "editor": "editor", "newcomer": "admin"}
+    assert b"last admin" not in response.content

@@ -186,6 +186,7 @@ def _desk_members(project, editor, reviewer):
         (lambda r: r.update(rationale="a\u0000b"), "NUL"),
         (lambda r: r["author"].update(username="edi\u0000tor"), "NUL"),
         (lambda r: r.update(version=10**9), "version"),
+        (lambda r: r.update(rationale="\ud800"), "surrogate"),
     ],
 )  # fmt: skip
 def test_values_the_database_cannot_store_are_a_400_naming_the_line(api_as, editor, change, reason):
@@ -198,12 +199,13 @@ def test_values_the_database_cannot_store_are_a_400_naming_the_line(api_as, edit
     assert not Annotation.objects.exists()
 
 
-def test_nan_in_a_documents_metadata_is_a_400(api_as, editor):
-    line = json.dumps(document_line()).replace('"id": 1', '"id": 1, "metadata": {"x": NaN}')
+@pytest.mark.parametrize(("number", "reason"), [("NaN", "NaN"), ("1e400", "out of range"), ("-1e400", "out of range")])
+def test_numbers_a_database_cannot_store_in_metadata_are_a_400(api_as, editor, number, reason):
+    line = json.dumps(document_line()).replace('"id": 1', f'"id": 1, "metadata": {{"x": {number}}}')
 
     response = post(api_as(editor), line.encode())
 
-    assert response.status_code == 400 and "NaN" in response.json()["detail"]
+    assert response.status_code == 400 and reason in response.json()["detail"]
 
 
 def test_evidence_links_count_towards_the_record_limit(api_as, editor, settings):
@@ -233,22 +235,57 @@ def test_the_import_command_reports_a_refusal_without_a_traceback(tmp_path, db):
     assert not Annotation.objects.exists() and not User.objects.filter(username="BOB").exists()
 
 
-def test_an_imported_verdict_is_reviewed_by_the_importer_but_never_by_its_original_author(api_as, editor, project):
+def test_an_imported_verdict_is_reviewed_by_someone_other_than_its_importer_and_its_original_author(
+    api_as, editor, project
+):
     post(api_as(editor), jsonl(document_line(), annotation_line("ghostwriter")))
     annotation = Annotation.objects.get()
     ghost = UserFactory(username="ghostwriter")
     MembershipFactory(project=project, user=ghost, role=Role.EDITOR)  # joins the desk later
+    desk_admin = UserFactory(username="desk-admin")
+    MembershipFactory(project=project, user=desk_admin, role=Role.ADMIN)
     review = reverse("api-annotation-review", args=[annotation.pk])
 
     by_ghost = api_as(ghost).post(review, {"action": "approve"}, format="json")
+    by_importer = api_as(editor).post(review, {"action": "approve"}, format="json")
     edit = api_as(editor).patch(reverse("api-annotation", args=[annotation.pk]), {"version": 1, "verdict": "true"},
                                 format="json")  # fmt: skip
-    by_importer = api_as(editor).post(review, {"action": "approve"}, format="json")
+    evidence = api_as(editor).post(reverse("api-annotation-evidence", args=[annotation.pk]),
+                                   {"url": "https://swap.example.org"}, format="json")  # fmt: skip
+    by_admin = api_as(desk_admin).post(review, {"action": "approve"}, format="json")
 
     assert by_ghost.status_code == 403 and "their own" in by_ghost.json()["detail"]
+    assert by_importer.status_code == 403 and "their own" in by_importer.json()["detail"]
     assert edit.status_code == 403 and "imported" in edit.json()["detail"]
-    assert by_importer.status_code == 200 and by_importer.json()["status"] == "approved"
-    assert by_importer.json()["can_edit"] is False
+    assert evidence.status_code == 403
+    assert by_admin.status_code == 200 and by_admin.json()["status"] == "approved"
+    assert by_admin.json()["can_edit"] is False
+
+
+@pytest.mark.parametrize("author", ["reviewer", "Editor"])  # a colleague's name, or the importer's own in other case
+def test_the_importer_can_never_approve_what_they_imported(api_as, editor, reviewer, author):
+    post(api_as(editor), jsonl(document_line(), annotation_line(author)))
+    annotation = Annotation.objects.get()
+
+    response = api_as(editor).post(reverse("api-annotation-review", args=[annotation.pk]), {"action": "approve"},
+                                   format="json")  # fmt: skip
+
+    assert response.status_code == 403
+    assert Annotation.objects.get().status == "submitted"
+
+
+def test_the_importer_can_submit_or_delete_an_imported_draft(api_as, editor):
+    drafts = [annotation_line("ghostwriter", status="draft"),
+              annotation_line("ghostwriter", status="draft", start=4, quote="unemployment")]  # fmt: skip
+    post(api_as(editor), jsonl(document_line(), *drafts))
+    first, second = Annotation.objects.order_by("pk")
+    api = api_as(editor)
+
+    submitted = api.post(reverse("api-annotation-submit", args=[first.pk]), {}, format="json")
+    deleted = api.delete(reverse("api-annotation", args=[second.pk]))
+
+    assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
+    assert deleted.status_code == 204 and not Annotation.objects.filter(pk=second.pk).exists()
 
 
 def test_restore_must_be_true_or_false(api_as, editor):
