@@ -136,6 +136,11 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "annotations.api.errors.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "annotations.api.parsers.JSONParser",  # size- and depth-limited
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # ?format= selects an export format on our export endpoint, not a DRF renderer.
     "URL_FORMAT_OVERRIDE": None,
 }
@@ -152,6 +157,8 @@ SPECTACULAR_SETTINGS = {
 
 # Import limits: a file larger than this is rejected with an error naming it.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+# Request bodies (a JSON article, a form) may hold one article of that size plus field names and escapes.
+DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 64 * 1024
 # One verdict import (API or CLI) holds at most this many records (documents + annotations): bounded work.
 VERDICT_IMPORT_MAX_RECORDS = env_int("VERDICT_IMPORT_MAX_RECORDS", 20_000, minimum=1)
 
@@ -193,5 +200,8 @@ LOGGING = {
     "loggers": {
         "factcheck": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "annotations": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        # Unhandled errors (500s, with their traceback) and refused requests, also with DEBUG off.
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

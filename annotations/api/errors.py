@@ -4,7 +4,8 @@ Typed errors (``domain/errors.py``) carry their status: NotFound 404, Forbidden 
 Conflict 409 (with ``current``, the stored annotation, when there is one), TooLarge 413. A bad line of an
 import adds ``line``."""
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -24,6 +25,9 @@ def exception_handler(exc, context) -> Response | None:
         return Response(body, status=exc.status)
     if isinstance(exc, ObjectDoesNotExist):
         return Response({"detail": "Not found."}, status=404)
+    if isinstance(exc, RequestDataTooBig):  # Django's own limit (DATA_UPLOAD_MAX_MEMORY_SIZE): JSON, not its HTML 400
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return Response({"detail": f"the request body is over the {limit:,}-byte limit"}, status=413)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
         fields = "; ".join(f"{field}: {' '.join(map(str, errors))}" for field, errors in response.data.items())

@@ -8,6 +8,7 @@ from annotations.domain.vocabulary import AnnotationStatus
 
 # The annotation filters (``annotations/filters.py::AnnotationFilter``) of the list and export endpoints.
 ANNOTATION_FILTER_PARAMETERS = [
+    OpenApiParameter("project", str, description="Only annotations of this desk (slug)."),
     OpenApiParameter("document", int, description="Only annotations of this document."),
     OpenApiParameter("author", str, description="Only annotations by this username."),
     OpenApiParameter("verdict", str, many=True, enum=Verdict.values),

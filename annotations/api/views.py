@@ -11,7 +11,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,6 +20,7 @@ from annotations import access, selectors, services
 from annotations.api import serializers as s
 from annotations.api.offsets import offset_converters, utf16_requested
 from annotations.api.pagination import decode_cursor, keyset_page
+from annotations.api.parsers import JSONParser
 from annotations.api.presenters import (
     present_annotation,
     present_audit_event,
@@ -31,7 +32,7 @@ from annotations.api.schema import ANNOTATION_FILTER_PARAMETERS, UNIT
 from annotations.domain.article_files import ArticleFileError, read_article_file
 from annotations.domain.spans import OffsetConverter, SpanError
 from annotations.domain.vocabulary import Role
-from annotations.filters import AnnotationFilter
+from annotations.filters import AnnotationFilter, parse_instant
 from annotations.importing import import_record
 from annotations.models import Document
 
@@ -74,7 +75,7 @@ def _project_row(project, role: Role) -> dict:
 
 
 class DocumentListApi(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]  # JSONParser: ours, depth- and size-limited
 
     @extend_schema(
         operation_id="documents_list",
@@ -90,7 +91,9 @@ class DocumentListApi(APIView):
         threshold = selectors.checkworthy_threshold()
         documents = access.documents_visible(request.user)
         if slug := request.query_params.get("project"):
-            documents = documents.filter(project__slug=slug) if "\x00" not in slug else documents.none()
+            if "\x00" in slug:
+                raise ValidationError({"project": ["must not contain NUL characters"]})
+            documents = documents.filter(project__slug=slug)
         if since := request.query_params.get("updated_since"):
             documents = documents.filter(updated_at__gte=_parse_datetime(since, "updated_since"))
         documents = (
@@ -323,12 +326,10 @@ class EvidenceDetailApi(APIView):
 
 
 def _parse_datetime(value: str, name: str):
-    from django.utils.dateparse import parse_datetime
-
-    parsed = parse_datetime(value)
-    if parsed is None:
-        raise ValidationError({name: ["must be an ISO 8601 date-time, e.g. 2025-11-02T10:00:00Z"]})
-    return parsed
+    try:
+        return parse_instant(value)
+    except ValueError as exc:
+        raise ValidationError({name: [str(exc)]}) from None
 
 
 # ---- review ------------------------------------------------------------------------------------------

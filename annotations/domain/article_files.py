@@ -124,6 +124,9 @@ def _read_json(source: str, text: str) -> Iterator[ArticleRecord | ArticleFileEr
     except json.JSONDecodeError as exc:
         yield ArticleFileError(f"{source}:{exc.lineno}", f"malformed JSON ({exc.msg})")
         return
+    except RecursionError:
+        yield ArticleFileError(source, "malformed JSON (nested too deeply)")
+        return
     if isinstance(payload, dict):
         payload = payload.get("articles", payload) if "articles" in payload else [payload]
     if not isinstance(payload, list):
@@ -148,6 +151,9 @@ def _read_jsonl(source: str, text: str) -> Iterator[ArticleRecord | ArticleFileE
             item = json.loads(line)
         except json.JSONDecodeError as exc:
             yield ArticleFileError(where, f"malformed JSON line ({exc.msg} at column {exc.colno})")
+            continue
+        except RecursionError:
+            yield ArticleFileError(where, "malformed JSON line (nested too deeply)")
             continue
         yield _record_or_error(where, "jsonl", item)
     if not seen:
@@ -183,6 +189,10 @@ def _string_field(source: str, item: dict, key: str) -> str:
         return ""
     if not isinstance(value, str):
         raise ArticleFileError(source, f"'{key}' must be a string, got {type(value).__name__}")
+    try:
+        value.encode("utf-8")  # JSON's "\\ud800" escapes give lone surrogates, which are not text
+    except UnicodeEncodeError:
+        raise ArticleFileError(source, f"'{key}' is not valid Unicode (a lone surrogate)") from None
     return value
 
 
