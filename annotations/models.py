@@ -30,6 +30,8 @@ class Project(models.Model):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True, help_text="What the desk covers (shown on its page).")
+    guidelines = models.TextField(blank=True, help_text="How this desk decides verdicts (shown to its reviewers).")
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
 

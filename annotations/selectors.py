@@ -6,13 +6,28 @@ from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import Length
 
 from annotations import access
+from annotations.domain.errors import NotFound
 from annotations.domain.vocabulary import JUDGED_STATUSES, AnnotationStatus, ClaimState, Role
-from annotations.models import Annotation, AuditEvent, Claim, Document, EvidenceLink, Project
+from annotations.models import Annotation, AuditEvent, Claim, Document, EvidenceLink, Membership, Project
 
 
 def projects_for_user(user: AbstractBaseUser) -> QuerySet[Project]:
     """Desks the user sees (superusers: all), with their document counts."""
     return access.projects_visible(user).annotate(document_count=Count("documents", distinct=True))
+
+
+def desk_members(project: Project) -> QuerySet[Membership]:
+    """A desk's members with their accounts, admins first, then editors, then reviewers, by username."""
+    rank = Case(*(When(role=role, then=Value(n)) for n, role in enumerate(reversed(Role))), default=Value(9))
+    return Membership.objects.filter(project=project).select_related("user").order_by(rank, "user__username")
+
+
+def desk_member(project: Project, username: str) -> Membership:
+    """One member of a desk by username (case aside); NotFound if they are not on it."""
+    membership = desk_members(project).filter(user__username__iexact=username).first()
+    if membership is None:
+        raise NotFound(f"{username!r} is not a member of this desk")
+    return membership
 
 
 def checkworthy_q(threshold: float, prefix: str = "") -> Q:

@@ -1,10 +1,12 @@
 from django.urls import path
 
-from annotations import views, views_account
+from annotations import views, views_account, views_desk
 
 urlpatterns = [
     path("", views.project_list, name="project-list"),
+    path("projects/new/", views_desk.desk_create, name="desk-create"),
     path("projects/<slug:slug>/", views.document_list, name="document-list"),
+    path("projects/<slug:slug>/settings/", views_desk.desk_settings, name="desk-settings"),
     path("documents/<int:document_id>/", views.document_detail, name="document-detail"),
     path("account/token/", views_account.api_token, name="api-token"),
     path("queue/", views_account.my_queue, name="my-queue"),

@@ -15,7 +15,8 @@ from annotations.models import AnnotationStatus, Stance
 @login_required
 def project_list(request: HttpRequest) -> HttpResponse:
     projects = selectors.projects_for_user(request.user).order_by("name")
-    return render(request, "annotations/project_list.html", {"projects": projects})
+    context = {"projects": projects, "can_create": access.can_create_projects(request.user)}
+    return render(request, "annotations/project_list.html", context)
 
 
 @login_required

@@ -63,9 +63,24 @@ class MembershipInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class ProjectAdminForm(forms.ModelForm):
+    """The desk rules of ``services.projects`` as form errors (before anything is written)."""
+
+    class Meta:
+        model = Project
+        fields = ["name", "slug", "description", "guidelines"]
+
+    def clean_slug(self):
+        try:
+            return services.clean_slug(self.cleaned_data["slug"])
+        except AppError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
 @admin.register(Project)
 class ProjectAdmin(ScopedAdmin):
     project_path = ""
+    form = ProjectAdminForm
     list_display = ["name", "slug", "document_count", "created_at"]
     search_fields = ["name", "slug"]
     inlines = [MembershipInline]
@@ -84,7 +99,8 @@ class ProjectAdmin(ScopedAdmin):
         return ["slug", "created_at"] if obj else []
 
     def get_fields(self, request, obj=None):
-        return ["name", "slug", "created_at"] if obj else ["name", "slug"]
+        return ["name", "slug", "description", "guidelines", "created_at"] if obj else [
+            "name", "slug", "description", "guidelines"]  # fmt: skip
 
     def has_add_permission(self, request):
         return access.can_create_projects(request.user)
@@ -97,9 +113,11 @@ class ProjectAdmin(ScopedAdmin):
     def save_model(self, request, obj, form, change):
         # The form has checked the name and the slug; the permissions gate who reaches this.
         if change:
-            saved = services.project_update(project=obj, user=request.user, name=form.cleaned_data["name"])
+            saved = services.project_update(project=obj, user=request.user, name=form.cleaned_data["name"],
+                                            description=obj.description, guidelines=obj.guidelines)  # fmt: skip
         else:
-            saved = services.project_create(name=obj.name, slug=obj.slug, user=request.user)
+            saved = services.project_create(name=obj.name, slug=obj.slug, user=request.user,
+                                            description=obj.description, guidelines=obj.guidelines)  # fmt: skip
         obj.pk = saved.pk
         obj.refresh_from_db()
 

@@ -10,7 +10,7 @@ from annotations import access
 from annotations.domain.spans import OffsetConverter
 from annotations.domain.verdicts import Verdict
 from annotations.domain.vocabulary import EDITABLE_STATUSES, is_checkworthy
-from annotations.models import Annotation, AuditEvent, Claim, Document, EvidenceLink
+from annotations.models import Annotation, AuditEvent, Claim, Document, EvidenceLink, Membership, Project
 
 _datetime = DateTimeField()
 
@@ -21,6 +21,21 @@ def stamp(value) -> str | None:
 
 def present_user(user) -> dict:
     return {"id": user.pk, "username": user.get_username()}
+
+
+def present_project(project: Project, role) -> dict:
+    """ProjectOut: a desk as the caller sees it, with their role."""
+    return {"slug": project.slug, "name": project.name, "description": project.description,
+            "guidelines": project.guidelines, "role": str(role)}  # fmt: skip
+
+
+def present_member(membership: Membership, *, show_email: bool) -> dict:
+    """MemberOut. E-mail addresses are for the desk's admins (who invite by them), not every member."""
+    user = membership.user
+    return {
+        "user": present_user(user), "email": user.email if show_email else None, "role": membership.role,
+        "joined_at": stamp(membership.created_at), "invitation_pending": not user.has_usable_password(),
+    }  # fmt: skip
 
 
 def present_evidence(link: EvidenceLink) -> dict:

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from annotations.domain.verdicts import Verdict
 from annotations.domain.workflow import TRANSITIONS
-from annotations.models import AnnotationStatus, ClaimState, SegmentationStatus, Stance
+from annotations.models import AnnotationStatus, ClaimState, Role, SegmentationStatus, Stance
 
 # Text fields keep their whitespace: a quote that starts or ends with a space must still match the body.
 Text = serializers.CharField
@@ -19,7 +19,44 @@ class UserOut(serializers.Serializer):
 class ProjectOut(serializers.Serializer):
     slug = serializers.SlugField()
     name = serializers.CharField()
-    role = serializers.CharField()
+    description = serializers.CharField()
+    guidelines = serializers.CharField()
+    role = serializers.ChoiceField(choices=Role.choices, help_text="The caller's role on this desk.")
+
+
+class ProjectCreateIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    slug = serializers.CharField(max_length=100, help_text="Lowercase letters, digits and inner hyphens.")
+    description = Text(required=False, allow_blank=True, default="", max_length=20_000)
+    guidelines = Text(required=False, allow_blank=True, default="", max_length=20_000)
+
+
+class ProjectUpdateIn(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=200)
+    description = Text(required=False, allow_blank=True, max_length=20_000)
+    guidelines = Text(required=False, allow_blank=True, max_length=20_000)
+
+
+class MemberOut(serializers.Serializer):
+    user = UserOut()
+    email = serializers.CharField(allow_null=True, help_text="Shown to the desk's admins only.")
+    role = serializers.ChoiceField(choices=Role.choices)
+    joined_at = serializers.DateTimeField()
+    invitation_pending = serializers.BooleanField(help_text="Invited by e-mail and has not chosen a password yet.")
+
+
+class MemberListOut(serializers.Serializer):
+    results = MemberOut(many=True)
+
+
+class MemberInviteIn(serializers.Serializer):
+    user = serializers.CharField(max_length=254, help_text="A username, or an e-mail address (a new account is "
+                                 "created and sent a link to choose a password).")  # fmt: skip
+    role = serializers.ChoiceField(choices=Role.choices, default=Role.REVIEWER)
+
+
+class MemberRoleIn(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
 
 
 class DocumentOut(serializers.Serializer):

@@ -25,6 +25,10 @@ class SchemaView(SpectacularAPIView):
 urlpatterns = [
     path("v1/projects/", views.ProjectListApi.as_view(), name="api-projects"),
     path("v1/projects/<slug:slug>/", views.ProjectDetailApi.as_view(), name="api-project"),
+    path("v1/projects/<slug:slug>/members/", views.ProjectMembersApi.as_view(), name="api-project-members"),
+    path(
+        "v1/projects/<slug:slug>/members/<str:username>/", views.ProjectMemberApi.as_view(), name="api-project-member"
+    ),
     path("v1/projects/<slug:slug>/export", ProjectExportView.as_view(), name="api-project-export"),
     path(
         "v1/projects/<slug:slug>/import-verdicts",

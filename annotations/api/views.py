@@ -27,6 +27,8 @@ from annotations.api.presenters import (
     present_claim,
     present_document,
     present_evidence,
+    present_member,
+    present_project,
 )
 from annotations.api.schema import ANNOTATION_FILTER_PARAMETERS, UNIT
 from annotations.domain.article_files import ArticleFileError, read_article_file
@@ -59,19 +61,97 @@ def _to_codepoints(request: Request, document: Document, start: int, end: int) -
 class ProjectListApi(APIView):
     @extend_schema(operation_id="projects_list", responses=s.ProjectListOut)
     def get(self, request: Request) -> Response:
-        rows = [_project_row(project, role) for project, role in selectors.project_roles(request.user)]
+        rows = [present_project(project, role) for project, role in selectors.project_roles(request.user)]
         return Response({"results": rows})
+
+    @extend_schema(operation_id="projects_create", request=s.ProjectCreateIn, responses={201: s.ProjectOut},
+                   description="Create a desk (site admins); its creator becomes its first admin. "
+                   "A slug in use is a 409.")  # fmt: skip
+    def post(self, request: Request) -> Response:
+        data = s.ProjectCreateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = services.project_create(user=request.user, exist_ok=False, **data.validated_data)
+        return Response(present_project(project, access.role_in(request.user, project)), status=201)
 
 
 class ProjectDetailApi(APIView):
     @extend_schema(operation_id="projects_retrieve", responses=s.ProjectOut)
     def get(self, request: Request, slug: str) -> Response:
         project = access.project_for_user(request.user, slug)
-        return Response(_project_row(project, access.role_in(request.user, project)))
+        return Response(present_project(project, access.role_in(request.user, project)))
+
+    @extend_schema(
+        operation_id="projects_partial_update",
+        request=s.ProjectUpdateIn,
+        responses=s.ProjectOut,
+        description="Change the desk's name, description or guidelines (its admins). The slug stays.",
+    )
+    def patch(self, request: Request, slug: str) -> Response:
+        project = access.project_for_user(request.user, slug, need=Role.ADMIN)
+        data = s.ProjectUpdateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        project = services.project_update(project=project, user=request.user, **data.validated_data)
+        return Response(present_project(project, access.role_in(request.user, project)))
 
 
-def _project_row(project, role: Role) -> dict:
-    return {"slug": project.slug, "name": project.name, "role": role.value}
+class ProjectMembersApi(APIView):
+    @extend_schema(
+        operation_id="project_members_list",
+        responses=s.MemberListOut,
+        description="The desk's members (any member sees them; e-mail addresses only its admins).",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        project = access.project_for_user(request.user, slug)
+        show_email = access.can_manage_members(request.user, project)
+        rows = [present_member(m, show_email=show_email) for m in selectors.desk_members(project)]
+        return Response({"results": rows})
+
+    @extend_schema(
+        operation_id="project_members_create",
+        request=s.MemberInviteIn,
+        responses={201: s.MemberOut},
+        description="Invite someone by username or e-mail address (the desk's admins). An address "
+        "without an account gets one and an e-mail to choose a password. Already a member: 409.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = access.project_for_user(request.user, slug)
+        data = s.MemberInviteIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation = services.membership_invite(
+            project=project, actor=request.user, identifier=data.validated_data["user"],
+            role=data.validated_data["role"], site_url=request.build_absolute_uri("/"),
+        )  # fmt: skip
+        return Response(present_member(invitation.membership, show_email=True), status=201)
+
+
+class ProjectMemberApi(APIView):
+    @extend_schema(
+        operation_id="project_members_partial_update",
+        request=s.MemberRoleIn,
+        responses=s.MemberOut,
+        description="Change a member's role (the desk's admins). The last admin keeps the role: 409.",
+    )
+    def patch(self, request: Request, slug: str, username: str) -> Response:
+        project = access.project_for_user(request.user, slug)
+        data = s.MemberRoleIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        member = selectors.desk_member(project, username)
+        membership = services.membership_set(project=project, user=member.user, role=data.validated_data["role"],
+                                             actor=request.user)  # fmt: skip
+        return Response(present_member(membership, show_email=True))
+
+    @extend_schema(
+        operation_id="project_members_destroy",
+        responses={204: None},
+        description="Remove a member (the desk's admins); their annotations stay. The last admin: 409.",
+    )
+    def delete(self, request: Request, slug: str, username: str) -> Response:
+        project = access.project_for_user(request.user, slug)
+        if not access.can_manage_members(request.user, project):
+            raise services.Forbidden("only admins of this desk manage its members")
+        member = selectors.desk_member(project, username)
+        services.membership_remove(project=project, user=member.user, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class DocumentListApi(APIView):

@@ -3,7 +3,7 @@
 Call sites use ``services.x``; this package re-exports every public write and error:
 
 * ``documents``     document_import, document_update
-* ``projects``      project_create, membership_set, membership_remove
+* ``projects``      project_create, project_update, membership_invite, membership_set, membership_remove
 * ``annotations``   annotation_create, annotation_update, annotation_delete, annotation_submit,
                     annotations_submit_drafts
 * ``evidence``      evidence_add, evidence_update, evidence_delete
@@ -36,7 +36,15 @@ from annotations.services.errors import (
     TooLarge,
 )
 from annotations.services.evidence import evidence_add, evidence_delete, evidence_update
-from annotations.services.projects import membership_remove, membership_set, project_create, project_update
+from annotations.services.projects import (
+    Invitation,
+    clean_slug,
+    membership_invite,
+    membership_remove,
+    membership_set,
+    project_create,
+    project_update,
+)
 from annotations.services.review import annotation_transition, documents_assign
 from annotations.services.segmentation import (
     SegmentOutcome,
@@ -63,6 +71,7 @@ __all__ = [
     "Forbidden",
     "ImportOutcome",
     "Invalid",
+    "Invitation",
     "NotFound",
     "Rejected",
     "SegmentOutcome",
@@ -77,6 +86,7 @@ __all__ = [
     "audit_record",
     "claim_get_or_create_accepted",
     "claim_set_state",
+    "clean_slug",
     "document_import",
     "document_prepare",
     "document_request_segmentation",
@@ -88,6 +98,7 @@ __all__ = [
     "evidence_delete",
     "evidence_update",
     "imported_status",
+    "membership_invite",
     "membership_remove",
     "membership_set",
     "project_create",

@@ -51,7 +51,9 @@ def test_a_token_authenticates_api_clients(reviewer, document):
     response = client.get(reverse("api-projects"))
 
     assert response.status_code == 200
-    assert response.json()["results"] == [{"slug": "politics", "name": "Politics desk", "role": "reviewer"}]
+    assert response.json()["results"] == [
+        {"slug": "politics", "name": "Politics desk", "description": "", "guidelines": "", "role": "reviewer"}
+    ]
 
 
 def test_an_outsider_gets_404_for_every_object_of_the_project(outsider_api, document, annotation):

@@ -1,0 +1,32 @@
+"""Forms of the pages. They only shape input; the services check it (and their errors land on the form)."""
+
+from django import forms
+
+from annotations.domain.vocabulary import Role
+
+
+class DeskForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=20_000,
+                                  help_text="What the desk covers.")  # fmt: skip
+    guidelines = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=20_000,
+        help_text="How this desk decides verdicts; reviewers see it on every article.",
+    )
+
+
+class DeskCreateForm(DeskForm):
+    slug = forms.CharField(max_length=100, help_text="In links and export file names: lowercase letters, digits and "
+                           "hyphens, e.g. politics-desk. It cannot change later.")  # fmt: skip
+    field_order = ["name", "slug", "description", "guidelines"]
+
+
+class InviteForm(forms.Form):
+    user = forms.CharField(
+        label="Username or e-mail",
+        max_length=254,
+        help_text="An address without an account gets one, and an e-mail to choose a password.",
+    )
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.REVIEWER)
