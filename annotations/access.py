@@ -21,6 +21,8 @@ The rules (the README's role table):
 ``NotFound`` (404).
 """
 
+from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -189,6 +191,25 @@ def can_manage_members(user: AnyUser | None, project: Project | int) -> bool:
     """Desk admins (and site admins) add, change and remove the desk's members."""
     role = role_in(user, project)
     return role is not None and role.at_least(Role.ADMIN)
+
+
+@dataclass(frozen=True)
+class DeskAbilities:
+    """What a page shows a user of one desk, from one role lookup (the rules are the ``can_*`` above/below)."""
+
+    role: Role | None
+    can_review: bool
+    can_manage_members: bool
+
+
+def desk_abilities(user: AnyUser | None, project: Project) -> DeskAbilities:
+    """For rendering only (services check again): the role comes with a desk fetched by ``project_for_user``."""
+    role = Role(project._access_role) if getattr(project, "_access_role", None) else role_in(user, project)
+    return DeskAbilities(
+        role=role,
+        can_review=role is not None and role.at_least(Role.EDITOR),
+        can_manage_members=role is not None and role.at_least(Role.ADMIN),
+    )
 
 
 def can_review(user: AnyUser | None, project: Project | int) -> bool:

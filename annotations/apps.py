@@ -13,6 +13,8 @@ class AnnotationsConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
+        from annotations import db  # noqa: F401 (registers the folded lookup and SQLite's unaccent)
+
         if settings.CELERY_TASK_ALWAYS_EAGER:
             logger.info("CELERY_BROKER_URL is not set: background tasks run eagerly in this process")
 

@@ -11,8 +11,14 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 
 from annotations import services
-from annotations.domain.article_files import ArticleFileError, ArticleRecord, iter_article_paths, read_article_file
-from annotations.models import Project
+from annotations.domain.article_files import (
+    ArticleFileError,
+    ArticleRecord,
+    iter_article_paths,
+    read_article_bytes,
+    read_article_file,
+)
+from annotations.models import Document, Project
 
 
 def import_record(
@@ -80,3 +86,36 @@ def import_paths(
             else:
                 emit("skipped", f"{record.source}: skipped (duplicate of #{document.pk})")
     return report
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    """What became of one article of an uploaded file."""
+
+    source: str  # "feed.jsonl:3", for the person who uploaded it
+    status: str  # "imported" | "duplicate" | "failed"
+    document: Document | None = None  # the new document, or the one with the same text
+    detail: str = ""
+
+
+def import_upload(name: str, data: bytes, *, project: Project, imported_by: AbstractBaseUser) -> list[UploadResult]:
+    """Import the articles of one uploaded file (the browser's upload, the API): the same reading, cleaning
+    and de-duplication as the CLI, each article its own transaction. A file over ``UPLOAD_MAX_ARTICLES``
+    articles is refused whole (``TooLarge``), before anything is written."""
+    records = list(read_article_bytes(name, data, max_bytes=settings.IMPORT_MAX_BYTES))
+    limit = settings.UPLOAD_MAX_ARTICLES
+    if len(records) > limit:
+        raise services.TooLarge(f"{name} holds {len(records):,} articles; at most {limit:,} per file: split it")
+    results = []
+    for record in records:
+        if isinstance(record, ArticleFileError):
+            results.append(UploadResult(source=record.source, status="failed", detail=record.reason))
+            continue
+        try:
+            outcome = import_record(record, project=project, imported_by=imported_by, source=f"upload:{name}")
+        except services.Rejected as exc:
+            results.append(UploadResult(source=record.source, status="failed", detail=str(exc)))
+            continue
+        status = "imported" if outcome.created else "duplicate"
+        results.append(UploadResult(source=record.source, status=status, document=outcome.document))
+    return results

@@ -1,14 +1,18 @@
 """Server-rendered pages. Thin: selectors read, templates render (auto-escaped)."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 
 from annotations import access, selectors
+from annotations.domain.article_files import SUPPORTED_SUFFIXES
 from annotations.domain.spans import QUOTE_CONTEXT
 from annotations.domain.verdicts import Verdict
+from annotations.domain.vocabulary import REVIEWED_STATUSES, SegmentationStatus
 from annotations.models import AnnotationStatus, Stance
 
 
@@ -19,11 +23,58 @@ def project_list(request: HttpRequest) -> HttpResponse:
     return render(request, "annotations/project_list.html", context)
 
 
+DASHBOARD_PAGE_SIZE = 25
+EXPORT_FORMATS = [("json", "JSON"), ("jsonl", "JSON Lines (lossless, re-importable)"), ("csv", "CSV"),
+                  ("claimreview", "ClaimReview JSON-LD"), ("webannotation", "W3C Web Annotation")]  # fmt: skip
+
+
 @login_required
 def document_list(request: HttpRequest, slug: str) -> HttpResponse:
+    """The desk page: upload, search and filter the documents, see each one's progress, export."""
     project = access.project_for_user(request.user, slug)
-    documents = selectors.document_list(project, threshold=selectors.checkworthy_threshold())
-    return render(request, "annotations/document_list.html", {"project": project, "documents": documents})
+    filters, problems = _dashboard_filters(request)
+    documents = selectors.desk_documents(project, filters, threshold=selectors.checkworthy_threshold())
+    page = Paginator(documents, DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    progress = selectors.documents_progress([d.pk for d in page])
+    rows = [(document, progress[document.pk]) for document in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("fragment", None)
+    abilities = access.desk_abilities(request.user, project)
+    context = {
+        "project": project, "page": page, "rows": rows, "filters": filters, "problems": problems,
+        "query": query.urlencode(), "statuses": AnnotationStatus.choices, "verdict_choices": Verdict.choices,
+        "members": [m.user.get_username() for m in selectors.desk_members(project)],
+        "can_review": abilities.can_review, "can_manage": abilities.can_manage_members,
+        "pending": any(d.segmentation_status != SegmentationStatus.DONE for d, _ in rows),
+        "export_formats": EXPORT_FORMATS, "reviewed_statuses": sorted(s.value for s in REVIEWED_STATUSES),
+        "desk_config": {
+            "project": project.slug, "apiRoot": reverse("api-projects").removesuffix("projects/"),
+            "maxBytes": settings.IMPORT_MAX_BYTES, "maxFiles": UPLOAD_MAX_FILES, "pollMs": 3000,
+            "suffixes": list(SUPPORTED_SUFFIXES), "csrfToken": get_token(request),
+            "documentUrl": reverse("document-detail", args=[0]),
+        },
+    }  # fmt: skip
+    template = "annotations/_desk_documents.html" if request.GET.get("fragment") else "annotations/document_list.html"
+    return render(request, template, context)
+
+
+UPLOAD_MAX_FILES = 200  # one drop; more is refused with a message before anything is sent
+
+
+def _dashboard_filters(request: HttpRequest) -> tuple[selectors.DashboardFilters, list[str]]:
+    """The filters of the query string; an unknown value is dropped and named (the page still answers)."""
+    allowed = {"status": AnnotationStatus.values, "verdict": Verdict.values, "progress": ["done", "open", "pending"]}
+    values, problems = {}, []
+    for key, valid in allowed.items():
+        value = request.GET.get(key, "")
+        if value and value not in valid:
+            problems.append(f"unknown {key} {value[:40]!r} ignored")
+            value = ""
+        values[key] = value
+    q = " ".join(request.GET.get("q", "").replace("\x00", "").split())[:200]
+    assignee = request.GET.get("assignee", "").replace("\x00", "")[:150]
+    return selectors.DashboardFilters(q=q, assignee=assignee, **values), problems
 
 
 @login_required

@@ -159,6 +159,8 @@ SPECTACULAR_SETTINGS = {
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 # Request bodies (a JSON article, a form) may hold one article of that size plus field names and escapes.
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 64 * 1024
+# One uploaded file (a .json or .jsonl of several articles) holds at most this many articles.
+UPLOAD_MAX_ARTICLES = env_int("UPLOAD_MAX_ARTICLES", 1000, minimum=1)
 # One verdict import (API or CLI) holds at most this many records (documents + annotations): bounded work.
 VERDICT_IMPORT_MAX_RECORDS = env_int("VERDICT_IMPORT_MAX_RECORDS", 20_000, minimum=1)
 

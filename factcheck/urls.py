@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 admin.site.site_header = "factcheck administration"
@@ -6,6 +7,17 @@ admin.site.site_title = "factcheck admin"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # The link of an invitation (and of a password reset): our pages, not the admin's look-alikes.
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(template_name="annotations/password_set.html"),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(template_name="annotations/password_set_done.html"),
+        name="password_reset_complete",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/", include("annotations.api.urls")),
     path("", include("annotations.urls")),

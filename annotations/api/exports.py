@@ -6,6 +6,8 @@ streams the file (``StreamingHttpResponse`` over the same generator as ``manage.
 multipart field ``file`` (editors and admins of the project only).
 """
 
+import codecs
+import itertools
 from pathlib import Path
 
 from django.conf import settings
@@ -63,6 +65,12 @@ class ProjectExportView(APIView):
                 description="; ".join(f"`{f.name}`: {f.description}" for f in FORMATS.values()),
             ),
             *ANNOTATION_FILTER_PARAMETERS,
+            OpenApiParameter(
+                "bom",
+                bool,
+                description="csv only: start with a UTF-8 byte-order mark, so that "
+                "spreadsheet programs read the accents right.",
+            ),
         ],
         responses={
             **{
@@ -89,6 +97,10 @@ class ProjectExportView(APIView):
             )
         except ExportRejected as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        if _flag(request.query_params.get("bom", ""), "bom"):
+            if name != "csv":
+                raise Invalid("bom=true is for csv (a UTF-8 byte-order mark for spreadsheet programs)")
+            chunks = itertools.chain([codecs.BOM_UTF8], chunks)
         response = StreamingHttpResponse(chunks, content_type=FORMATS[name].content_type)
         response["Content-Disposition"] = attachment_header(export_filename(project, name))
         response["Cache-Control"] = "private, no-store"

@@ -98,15 +98,35 @@ def present_document(document: Document, *, with_body: bool = True) -> dict:
         "published_at": stamp(document.published_at),
         "segmentation_status": document.segmentation_status,
         "segmenter_version": document.segmenter_version,
+        "done_at": stamp(document.done_at),
         "imported_at": stamp(document.imported_at),
         "updated_at": stamp(document.updated_at),
     }
     if with_body:
         data["body"] = document.body
         data["length"] = len(document.body)
+        data["set_aside"] = set_aside_chars(document)
     else:
         data["length"] = document.body_length
     return data
+
+
+def set_aside_chars(document: Document) -> int:
+    """How many characters of the imported text the boilerplate rules set aside (kept in metadata)."""
+    removed = (document.metadata or {}).get("boilerplate") or {}
+    return len(removed.get("head", "")) + len(removed.get("tail", ""))
+
+
+def present_upload_result(result, page_url) -> dict:
+    """UploadResultOut: one article of an uploaded file. ``page_url(document)`` links its annotate page."""
+    document = result.document
+    return {
+        "source": result.source, "status": result.status, "detail": result.detail,
+        "document": None if document is None else {
+            "id": document.pk, "title": document.title, "url": page_url(document), "length": len(document.body),
+            "set_aside": set_aside_chars(document), "segmentation_status": document.segmentation_status,
+        },
+    }  # fmt: skip
 
 
 def present_audit_event(event: AuditEvent) -> dict:

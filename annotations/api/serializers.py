@@ -70,12 +70,15 @@ class DocumentOut(serializers.Serializer):
     published_at = serializers.DateTimeField(allow_null=True)
     segmentation_status = serializers.ChoiceField(choices=SegmentationStatus.choices)
     segmenter_version = serializers.CharField()
+    done_at = serializers.DateTimeField(allow_null=True, help_text="When an editor marked it fully checked.")
     imported_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    set_aside = serializers.IntegerField(help_text="Characters the boilerplate rules set aside at import (kept).")
 
 
 class DocumentSummaryOut(DocumentOut):
     body = None
+    set_aside = None
 
 
 class DocumentCreateIn(serializers.Serializer):
@@ -87,11 +90,43 @@ class DocumentCreateIn(serializers.Serializer):
     published_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
+class DoneIn(serializers.Serializer):
+    done = serializers.BooleanField()
+
+
 class DocumentUpdateIn(serializers.Serializer):
     title = serializers.CharField(required=False, max_length=2000)
     source_url = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     author = serializers.CharField(required=False, allow_blank=True, max_length=300)
     published_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class UploadedDocumentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    url = serializers.CharField(help_text="The document's annotate page.")
+    length = serializers.IntegerField()
+    set_aside = serializers.IntegerField(help_text="Characters the boilerplate rules set aside (kept, not lost).")
+    segmentation_status = serializers.ChoiceField(choices=SegmentationStatus.choices)
+
+
+class UploadResultOut(serializers.Serializer):
+    source = serializers.CharField(help_text="The file, and the line or item for .jsonl/.json.")
+    status = serializers.ChoiceField(choices=["imported", "duplicate", "failed"])
+    detail = serializers.CharField(help_text="Why it failed (empty otherwise).")
+    document = UploadedDocumentOut(allow_null=True, help_text="The new document, or the one with the same text.")
+
+
+class UploadOut(serializers.Serializer):
+    file = serializers.CharField()
+    imported = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    results = UploadResultOut(many=True)
+
+
+class UploadIn(serializers.Serializer):
+    file = serializers.FileField(help_text=".txt, .json, .jsonl, .html or .htm")
 
 
 class ClaimOut(serializers.Serializer):

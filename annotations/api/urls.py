@@ -29,6 +29,7 @@ urlpatterns = [
     path(
         "v1/projects/<slug:slug>/members/<str:username>/", views.ProjectMemberApi.as_view(), name="api-project-member"
     ),
+    path("v1/projects/<slug:slug>/uploads", views.ProjectUploadApi.as_view(), name="api-project-upload"),
     path("v1/projects/<slug:slug>/export", ProjectExportView.as_view(), name="api-project-export"),
     path(
         "v1/projects/<slug:slug>/import-verdicts",
@@ -39,6 +40,7 @@ urlpatterns = [
     path("v1/projects/<slug:slug>/corrections", views.ProjectCorrectionsApi.as_view(), name="api-project-corrections"),
     path("v1/documents/", views.DocumentListApi.as_view(), name="api-documents"),
     path("v1/documents/<int:pk>/", views.DocumentDetailApi.as_view(), name="api-document"),
+    path("v1/documents/<int:pk>/done", views.DocumentDoneApi.as_view(), name="api-document-done"),
     path("v1/documents/<int:pk>/claims/", views.DocumentClaimsApi.as_view(), name="api-document-claims"),
     path("v1/documents/<int:pk>/submit-drafts", views.DocumentSubmitDraftsApi.as_view(), name="api-document-submit"),
     path("v1/claims/<int:pk>/accept", views.ClaimStateApi.as_view(state=ClaimState.ACCEPTED), name="api-claim-accept"),

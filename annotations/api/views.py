@@ -2,10 +2,10 @@
 access layer (``annotations/access.py``), so outsiders get 404 and never learn that an object exists, and a
 member whose role is too low gets 403. Errors are raised, never built here: ``api/errors.py`` maps them."""
 
-import tempfile
 from pathlib import Path
 
 from django.conf import settings
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers as drf_serializers
@@ -29,13 +29,14 @@ from annotations.api.presenters import (
     present_evidence,
     present_member,
     present_project,
+    present_upload_result,
 )
 from annotations.api.schema import ANNOTATION_FILTER_PARAMETERS, UNIT
-from annotations.domain.article_files import ArticleFileError, read_article_file
+from annotations.domain.article_files import ArticleFileError, read_article_bytes
 from annotations.domain.spans import OffsetConverter, SpanError
 from annotations.domain.vocabulary import Role
 from annotations.filters import AnnotationFilter, parse_instant
-from annotations.importing import import_record
+from annotations.importing import import_record, import_upload
 from annotations.models import Document
 
 
@@ -204,20 +205,14 @@ class DocumentListApi(APIView):
 
     def _upload(self, request: Request) -> Response:
         project = access.project_for_user(request.user, request.data.get("project", ""))
-        upload = request.FILES["file"]
-        if upload.size > settings.IMPORT_MAX_BYTES:
-            limit = settings.IMPORT_MAX_BYTES
-            raise services.TooLarge(f"{upload.name}: file is {upload.size:,} bytes, over the {limit:,}-byte limit")
-        name = Path(upload.name).name
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / name
-            path.write_bytes(upload.read())
-            records = list(read_article_file(path, max_bytes=settings.IMPORT_MAX_BYTES))
-        errors = [str(r).replace(str(path), name) for r in records if isinstance(r, ArticleFileError)]
+        name, data = _uploaded_file(request)
+        records = list(read_article_bytes(name, data, max_bytes=settings.IMPORT_MAX_BYTES))
+        errors = [str(r) for r in records if isinstance(r, ArticleFileError)]
         if errors:
             raise services.Invalid("; ".join(errors))
         if len(records) != 1:
-            raise ValidationError({"file": [f"{name} holds {len(records)} articles; upload one per request"]})
+            message = f"{name} holds {len(records)} articles; upload it to /api/v1/projects/{{slug}}/uploads"
+            raise ValidationError({"file": [message]})
         outcome = import_record(records[0], project=project, imported_by=request.user, source=f"upload:{name}")
         return self._import_response(outcome)
 
@@ -226,6 +221,48 @@ class DocumentListApi(APIView):
         if outcome.created:
             return Response(data, status=status.HTTP_201_CREATED)
         return Response({**data, "duplicate_of": outcome.document.pk}, status=status.HTTP_200_OK)
+
+
+def _uploaded_file(request: Request) -> tuple[str, bytes]:
+    """The multipart ``file``: its name (no folders) and content, or a 400/413 naming it."""
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise ValidationError({"file": ["attach the article file as the multipart field 'file'"]})
+    name = Path(upload.name or "upload").name
+    if upload.size > settings.IMPORT_MAX_BYTES:
+        limit = settings.IMPORT_MAX_BYTES
+        raise services.TooLarge(f"{name}: file is {upload.size:,} bytes, over the {limit:,}-byte limit")
+    return name, upload.read()
+
+
+class ProjectUploadApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="project_upload",
+        request={"multipart/form-data": s.UploadIn},
+        responses={200: s.UploadOut, 400: OpenApiTypes.OBJECT, 413: OpenApiTypes.OBJECT},
+        description="Upload one article file to the desk (any member): .txt, .html/.htm (main text extracted), "
+        ".json or .jsonl (several articles). The same cleaning and de-duplication as the CLI; each article is its "
+        "own transaction, so one bad line never stops the others. The answer lists every article: `imported`, "
+        "`duplicate` (of `document`) or `failed` with the reason. A file that yields no article at all is a 400.",
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        project = access.project_for_user(request.user, slug)
+        name, data = _uploaded_file(request)
+        results = import_upload(name, data, project=project, imported_by=request.user)
+        counts = {kind: sum(r.status == kind for r in results) for kind in ("imported", "duplicate", "failed")}
+        rows = [present_upload_result(r, _page_url) for r in results]
+        body = {"file": name, "imported": counts["imported"], "duplicates": counts["duplicate"],
+                "failed": counts["failed"], "results": rows}  # fmt: skip
+        if counts["failed"] and not (counts["imported"] or counts["duplicate"]):
+            reasons = "; ".join(f"{r.source}: {r.detail}" for r in results[:5])
+            return Response({"detail": reasons, **body}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(body)
+
+
+def _page_url(document: Document) -> str:
+    return reverse("document-detail", args=[document.pk])
 
 
 class DocumentDetailApi(APIView):
@@ -243,6 +280,20 @@ class DocumentDetailApi(APIView):
             message = "the text of an imported document cannot be changed; import a new version"
             raise ValidationError({"body": [message]})
         document = services.document_update(document=document, user=request.user, **data.validated_data)
+        return Response(present_document(document))
+
+
+class DocumentDoneApi(APIView):
+    @extend_schema(
+        request=s.DoneIn,
+        responses=s.DocumentOut,
+        description="Mark the document fully checked (`done: true`) or open it again (editors).",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        document = access.document_for_user(request.user, pk, need=Role.EDITOR)
+        data = s.DoneIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        document = services.document_mark_done(document=document, user=request.user, done=data.validated_data["done"])
         return Response(present_document(document))
 
 

@@ -39,11 +39,8 @@ class ArticleFileError(Exception):
 def read_article_file(path: Path, *, max_bytes: int) -> Iterator[ArticleRecord | ArticleFileError]:
     """Yield the records of one file, or errors naming the file and the reason."""
     name = str(path)
-    suffix = path.suffix.lower()
-    if suffix not in SUPPORTED_SUFFIXES:
-        yield ArticleFileError(
-            name, f"unsupported file type {suffix or '(none)'!r}; expected one of " + ", ".join(SUPPORTED_SUFFIXES)
-        )
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        yield from read_article_bytes(name, b"", max_bytes=max_bytes)  # the unsupported-type error
         return
     try:
         size = path.stat().st_size
@@ -53,6 +50,20 @@ def read_article_file(path: Path, *, max_bytes: int) -> Iterator[ArticleRecord |
         data = path.read_bytes()
     except OSError as exc:
         yield ArticleFileError(name, f"cannot read file ({exc.strerror or exc})")
+        return
+    yield from read_article_bytes(name, data, max_bytes=max_bytes)
+
+
+def read_article_bytes(name: str, data: bytes, *, max_bytes: int) -> Iterator[ArticleRecord | ArticleFileError]:
+    """The records of a file's content (an upload: no file on disk); its type is the suffix of ``name``."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        yield ArticleFileError(
+            name, f"unsupported file type {suffix or '(none)'!r}; expected one of " + ", ".join(SUPPORTED_SUFFIXES)
+        )
+        return
+    if len(data) > max_bytes:
+        yield ArticleFileError(name, f"file is {len(data):,} bytes, over the {max_bytes:,}-byte limit")
         return
     if b"\x00" in data[:_BINARY_SNIFF_BYTES]:
         yield ArticleFileError(name, "binary file (contains NUL bytes), not a text article")
@@ -73,6 +84,50 @@ def read_article_file(path: Path, *, max_bytes: int) -> Iterator[ArticleRecord |
             yield from _read_jsonl(name, text)
     except ArticleFileError as error:
         yield error
+
+
+_HTML_START = re.compile(r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|div|article|p|section)\b",
+                         re.IGNORECASE | re.DOTALL)  # fmt: skip
+_HTML_TAG = re.compile(r"</?(?:p|div|span|a|br|meta|script|style|li|ul|h[1-6]|article|section|nav|img)\b[^>]*>",
+                       re.IGNORECASE)  # fmt: skip
+
+
+def looks_like_html(text: str) -> bool:
+    """Whether pasted text is an HTML page or fragment (to be extracted, never stored as markup): it starts
+    with a tag of a page, or holds many tags of one.
+
+    >>> looks_like_html("<!DOCTYPE html><html><body><p>Hi</p></body></html>"), looks_like_html("a <b> c")
+    (True, False)
+    """
+    head = text[:4096]
+    return bool(_HTML_START.match(head)) or len(_HTML_TAG.findall(text[:200_000])) >= 10
+
+
+def extract_html(source: str, html: str) -> ArticleRecord:
+    """The main article of an HTML page (trafilatura: text, title, author, date, canonical URL); raises
+    ``ArticleFileError`` when the page holds no article text."""
+    # trafilatura extracts the main article text and metadata (title, author, date, url).
+    import trafilatura
+
+    result = trafilatura.bare_extraction(
+        html, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
+    )
+    if result is None or not (result.text or "").strip():
+        raise ArticleFileError(source, "no article text found in HTML")
+    title = (result.title or "").strip()
+    body = result.text.strip()
+    first_line, _, rest = body.partition("\n")
+    if title and first_line.strip() == title and rest.strip():
+        body = rest  # the page's <h1> repeats the title
+    body = "\n\n".join(line.strip() for line in body.split("\n") if line.strip())  # one blank line per paragraph
+    published = None
+    if result.date:
+        try:
+            published = parse_published_at(source, result.date)
+        except ArticleFileError:
+            published = None  # an unparseable page date is not worth rejecting the article
+    return ArticleRecord(source=source, format="html", title=title, body=body, url=result.url or "",
+                         author=result.author or "", published_at=published)  # fmt: skip
 
 
 def iter_article_paths(paths: list[Path]) -> Iterator[Path | ArticleFileError]:
@@ -212,37 +267,10 @@ def parse_published_at(source: str, value: object) -> datetime | None:
 
 
 def _read_html(source: str, data: bytes) -> Iterator[ArticleRecord | ArticleFileError]:
-    # trafilatura extracts the main article text and metadata (title, author, date, url).
-    import trafilatura
-
     match = _HTML_CHARSET.search(data[:4096])
     html = _decode(source, data, match.group(1).decode("ascii") if match else "utf-8")
-    result = trafilatura.bare_extraction(
-        html, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
-    )
-    if result is None or not (result.text or "").strip():
-        yield ArticleFileError(source, "no article text found in HTML")
-        return
-    title = (result.title or "").strip()
-    if not title:
+    record = extract_html(source, html)
+    if not record.title:
         yield ArticleFileError(source, "HTML has no title (<title> or <h1>)")
         return
-    body = result.text.strip()
-    first_line, _, rest = body.partition("\n")
-    if first_line.strip() == title and rest.strip():
-        body = rest  # the page's <h1> repeats the title
-    published = None
-    if result.date:
-        try:
-            published = parse_published_at(source, result.date)
-        except ArticleFileError:
-            published = None  # an unparseable page date is not worth rejecting the article
-    yield ArticleRecord(
-        source=source,
-        format="html",
-        title=title,
-        body=body,
-        url=result.url or "",
-        author=result.author or "",
-        published_at=published,
-    )
+    yield record

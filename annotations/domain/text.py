@@ -34,3 +34,14 @@ def normalize_line(text: str) -> str:
 def content_sha256(body: str) -> str:
     """Fingerprint used to de-duplicate documents within a project (body only, after cleaning)."""
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form for search: ``fold("Nicolás") == fold("NICOLAS") == "nicolas"``.
+    SQLite's ``unaccent`` (``annotations/db.py``); PostgreSQL uses its ``unaccent`` extension.
+
+    >>> fold("Nicolás Maduro"), fold("ÉCOLE")
+    ('nicolas maduro', 'ecole')
+    """
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()

@@ -2,7 +2,7 @@
 
 Call sites use ``services.x``; this package re-exports every public write and error:
 
-* ``documents``     document_import, document_update
+* ``documents``     document_import, document_update, document_mark_done
 * ``projects``      project_create, project_update, membership_invite, membership_set, membership_remove
 * ``annotations``   annotation_create, annotation_update, annotation_delete, annotation_submit,
                     annotations_submit_drafts
@@ -23,7 +23,13 @@ from annotations.services.annotations import (
 )
 from annotations.services.audit import audit_record
 from annotations.services.claims import claim_get_or_create_accepted, claim_set_state
-from annotations.services.documents import ImportOutcome, document_import, document_prepare, document_update
+from annotations.services.documents import (
+    ImportOutcome,
+    document_import,
+    document_mark_done,
+    document_prepare,
+    document_update,
+)
 from annotations.services.errors import (
     AnnotationRejected,
     AppError,
@@ -88,6 +94,7 @@ __all__ = [
     "claim_set_state",
     "clean_slug",
     "document_import",
+    "document_mark_done",
     "document_prepare",
     "document_request_segmentation",
     "document_segment",

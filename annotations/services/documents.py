@@ -6,8 +6,10 @@ from pathlib import PurePath
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from annotations import access
+from annotations.domain.article_files import ArticleFileError, extract_html, looks_like_html
 from annotations.domain.boilerplate import CleanedText, strip_boilerplate
 from annotations.domain.text import content_sha256, normalize_line, normalize_text
 from annotations.domain.vocabulary import Role
@@ -34,6 +36,7 @@ class PreparedDocument:
     author: str
     source_url: str
     cleaned: CleanedText
+    from_html: bool = False  # the body was an HTML page: this is its extracted article text
 
 
 def document_prepare(*, title: str, body: str, source_url: str = "", author: str = "") -> PreparedDocument:
@@ -45,10 +48,18 @@ def document_prepare(*, title: str, body: str, source_url: str = "", author: str
         title = title[: TITLE_MAX - 1] + "…"
     author = normalize_line(author)[:AUTHOR_MAX]
     source_url = clean_url(source_url, what="source URL", required=False)
+    from_html = looks_like_html(body)
+    if from_html:  # a pasted or posted page: its article text, never its markup
+        try:
+            body = extract_html("body", body).body
+        except ArticleFileError:
+            raise DocumentRejected(
+                "the body is an HTML page and no article text could be found in it; paste the article's text"
+            ) from None
     cleaned = strip_boilerplate(normalize_text(body), title=title)
     if not cleaned.body.strip():
         raise DocumentRejected("body is empty after cleaning")
-    return PreparedDocument(title=title, author=author, source_url=source_url, cleaned=cleaned)
+    return PreparedDocument(title=title, author=author, source_url=source_url, cleaned=cleaned, from_html=from_html)
 
 
 @transaction.atomic
@@ -78,6 +89,8 @@ def document_import(
         return ImportOutcome(document=existing, created=False)
 
     metadata = dict(metadata or {})
+    if prepared.from_html:
+        metadata["extracted_from_html"] = True
     if cleaned.head or cleaned.tail:
         metadata["boilerplate"] = {"head": cleaned.head, "tail": cleaned.tail, "rules": cleaned.rules}
     document = Document(
@@ -136,4 +149,19 @@ def document_update(
     if changes:
         document.save(update_fields=["title", "source_url", "author", "published_at", "updated_at"])
         audit_document(document, AuditEvent.Action.UPDATE, user, changes=changes)
+    return document
+
+
+@transaction.atomic
+def document_mark_done(*, document: Document, user: AbstractBaseUser, done: bool) -> Document:
+    """Mark a document fully checked, or open it again (editors and admins of its desk); audited."""
+    access.require(user, document.project_id, Role.EDITOR)
+    document = Document.objects.select_for_update().get(pk=document.pk)
+    if (document.done_at is not None) == done:
+        return document
+    before = document.done_at
+    document.done_at, document.done_by = (timezone.now(), user) if done else (None, None)
+    document.save(update_fields=["done_at", "done_by", "updated_at"])
+    audit_document(document, AuditEvent.Action.UPDATE, user, changes={"done": [before is not None, done]},
+                   comment="marked done" if done else "opened again")  # fmt: skip
     return document

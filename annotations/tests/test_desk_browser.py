@@ -1,0 +1,251 @@
+"""A desk runs in the browser, as a new team would use it (headless Chromium against the live server, real REST API):
+a site admin creates the desk and invites people; the editor drops files on the desk page and sees a result per file
+while the list fills without a reload; a reviewer finds the work and annotates; the editor exports approved verdicts
+from the menu."""
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from playwright.sync_api import expect
+
+from annotations import services
+from annotations.domain.vocabulary import AnnotationStatus, Role, SegmentationStatus
+from annotations.models import Annotation, Document, Membership, Project
+from annotations.tests.factories import DocumentFactory, UserFactory
+
+pytestmark = pytest.mark.browser
+User = get_user_model()
+FIXTURES = Path(__file__).parent / "fixtures"
+SEED = Path(__file__).resolve().parents[2] / "seeds" / "russias-role-in-venezuela-will-putin-save-maduro.txt"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+
+def _log_in(page, live_server, username: str, password: str = "pw") -> None:
+    page.set_default_timeout(8000)
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def _drop_files(page, files: list[tuple[str, str, bytes]]) -> None:
+    """What dragging files from the desktop onto the page does: dragenter, dragover and drop with a DataTransfer
+    holding the files (Playwright cannot reach the OS's drag source, so the events carry real File objects)."""
+    payload = [{"name": name, "type": mime, "data": list(data)} for name, mime, data in files]
+    page.evaluate(
+        """(files) => {
+            const dt = new DataTransfer();
+            for (const f of files) dt.items.add(new File([new Uint8Array(f.data)], f.name, { type: f.type }));
+            const target = document.querySelector('#documents-h');
+            for (const type of ['dragenter', 'dragover', 'drop']) {
+                target.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
+            }
+        }""",
+        payload,
+    )
+
+
+def _accept_invitation(page, live_server, message, password: str) -> str:
+    """Follow the invitation e-mail's link, choose a password; returns the username the e-mail gave."""
+    username = re.search(r"Your username is (\S+)\.", message.body).group(1)
+    link = re.search(r"https?://\S+", message.body).group(0)
+    page.context.clear_cookies()
+    assert link.startswith(live_server.url)  # the site's own address (SITE_URL, else the request's)
+    page.goto(link)
+    page.get_by_label("New password", exact=True).fill(password)
+    page.get_by_label("New password confirmation").fill(password)
+    page.get_by_role("button", name="Save password").click()
+    expect(page.get_by_role("heading", name="Password saved")).to_be_visible()
+    return username
+
+
+def test_a_new_team_sets_up_a_desk_uploads_articles_annotates_and_exports_in_the_browser(
+    page, live_server, tmp_path, settings
+):
+    settings.SITE_URL = ""
+    UserFactory(username="chief", is_superuser=True, is_staff=True)
+    UserFactory(username="erin", email="erin@newsroom.example")  # an account a site admin made (Admin → Users)
+
+    # 1. The site admin creates the desk and invites an editor (by username) and two reviewers (by e-mail).
+    _log_in(page, live_server, "chief")
+    page.get_by_role("link", name="New desk").click()
+    page.get_by_label("Name").fill("Harbour desk")
+    page.get_by_label("Slug").fill("harbour")
+    page.get_by_label("Description").fill("Claims about ports and shipping")
+    page.get_by_label("Guidelines").fill("Two independent sources for every verdict.")
+    page.get_by_role("button", name="Create desk").click()
+    expect(page.get_by_role("status")).to_contain_text("Desk “Harbour desk” created")
+    for who, role in [("erin", "editor"), ("rita@newsroom.example", "reviewer"), ("raj@newsroom.example", "reviewer")]:
+        page.get_by_label("Username or e-mail").fill(who)
+        page.get_by_label("Role", exact=True).select_option(role)
+        page.get_by_role("button", name="Invite").click()
+        expect(page.get_by_role("status")).to_contain_text(f"joined as {role}")
+    desk = Project.objects.get(slug="harbour")
+    assert sorted(desk.memberships.values_list("user__username", "role")) == [
+        ("erin", Role.EDITOR), ("raj", Role.REVIEWER), ("rita", Role.REVIEWER)]  # fmt: skip
+    assert page.locator("tr[data-username=rita] .badge", has_text="invited").is_visible()
+    invitations = {m.to[0]: m for m in mail.outbox}
+    assert set(invitations) == {"rita@newsroom.example", "raj@newsroom.example"}
+    page.screenshot(path=str(tmp_path / "members.png"), full_page=True)
+
+    # 2. The editor drops a .txt, a saved news page and a .jsonl of two articles on the desk page.
+    _log_in(page, live_server, "erin")
+    page.get_by_role("link", name="Harbour desk").click()
+    expect(page.get_by_text("No documents yet")).to_be_visible()
+    title, _, body = SEED.read_text(encoding="utf-8").partition("\n")
+    jsonl = "\n".join(json.dumps(a) for a in [
+        {"title": "Ferry fares rise", "body": "Ferry fares to the islands rose 12 percent in September, the operator said."},
+        {"title": "Broken line", "body": 7},
+        {"title": "Dredging finished", "body": "Dredging of the inner channel finished two months early, at a cost of 14 million euros."},
+    ])  # fmt: skip
+    _drop_files(page, [
+        ("venezuela.txt", "text/plain", f"{title}\n{body}".encode()),
+        ("valdera-port.html", "text/html", (FIXTURES / "news_page.html").read_bytes()),
+        ("wire.jsonl", "application/jsonl", jsonl.encode()),
+        ("notes.docx", "application/octet-stream", b"PK\x03\x04"),
+    ])  # fmt: skip
+    summary = page.locator("#upload-summary")
+    expect(summary).to_contain_text("4 of 4 files done", timeout=30_000)
+    expect(summary).to_contain_text("4 imported")
+    results = page.locator("#upload-results")
+    expect(results.locator("li.upload-file", has_text="notes.docx")).to_contain_text("unsupported file type .docx")
+    expect(results.locator("li.article.failed")).to_contain_text("wire.jsonl:2")
+    expect(results.locator("li.upload-file", has_text="valdera-port.html")).to_contain_text("1 imported")
+    expect(page.locator("#upload-progress")).to_have_attribute("value", "4")
+    # The list filled without a reload: four rows, the HTML page as text, never as markup.
+    rows = page.locator("table.dashboard tbody tr")
+    expect(rows).to_have_count(4)
+    expect(page.locator("table.dashboard")).to_contain_text("Port of Valdera expands cargo capacity by a third")
+    html_doc = Document.objects.get(project=desk, title__startswith="Port of Valdera")
+    assert "<" not in html_doc.body and "ADVERTISEMENT" not in html_doc.body and "First!" not in html_doc.body
+    assert "900 permanent jobs" in html_doc.body
+    DOCS.mkdir(exist_ok=True)
+    page.screenshot(path=str(DOCS / "desk-upload-results.png"), full_page=True)
+
+    # Dropping the same page again says it is a duplicate and adds nothing.
+    _drop_files(page, [("valdera-port-copy.html", "text/html", (FIXTURES / "news_page.html").read_bytes())])
+    expect(results.locator("li.upload-file", has_text="valdera-port-copy.html")).to_contain_text("1 duplicate")
+    expect(results.locator("li.upload-file", has_text="valdera-port-copy.html").locator("a")).to_have_text(
+        f"#{html_doc.pk} “{html_doc.title}”"
+    )
+    assert Document.objects.filter(project=desk).count() == 4
+
+    # 3. A reviewer accepts the invitation, finds the article by a search without its accent, and annotates.
+    rita = _accept_invitation(page, live_server, invitations["rita@newsroom.example"], "a-Long-pass-789")
+    _log_in(page, live_server, rita, "a-Long-pass-789")
+    page.get_by_role("link", name="Harbour desk").click()
+    page.get_by_label("Search").fill("Nicolás")
+    page.get_by_label("Search").press("Enter")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Russia's Role in Venezuela")
+    rows.first.get_by_role("link").click()
+    page.wait_for_selector("#annotate[data-state=ready]")
+    sentence = "It has established a substantial military presence in the Caribbean"
+    page.locator("#document-body").focus()
+    page.evaluate(
+        """(needle) => { const t = document.getElementById('document-body').firstChild; const i = t.data.indexOf(needle);
+                         getSelection().setBaseAndExtent(t, i, t, i + needle.length); }""",
+        sentence,
+    )
+    page.keyboard.press("1")  # True: the panel opens with the rationale focused
+    page.keyboard.type("Pentagon statement of 24 October.")
+    page.get_by_label("Rationale").press("Control+Enter")
+    page.wait_for_selector("#annotate-status:has-text('Saved: True')")
+    annotation = Annotation.objects.get(document__project=desk)
+    assert annotation.quote == sentence and annotation.author.username == rita
+    services.annotation_submit(annotation_id=annotation.pk, user=annotation.author, version=annotation.version)
+    Annotation.objects.create(document=annotation.document, author=annotation.author, start=0, end=6,
+                              quote=annotation.document.body[:6], verdict="false")  # a draft: not exported  # fmt: skip
+
+    # 4. The editor approves it and exports approved verdicts from the menu (drafts only when asked).
+    erin = User.objects.get(username="erin")
+    annotation.refresh_from_db()
+    services.annotation_transition(annotation_id=annotation.pk, user=erin, action="approve", version=annotation.version)
+    _log_in(page, live_server, "erin")
+    page.get_by_role("link", name="Harbour desk").click()
+    expect(page.locator("table.dashboard")).to_contain_text("1 approved")
+    page.get_by_text("Export", exact=True).click()
+    page.get_by_label("CSV", exact=True).check()
+    page.get_by_label("CSV for spreadsheets (UTF-8 BOM)").check()
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download").click()
+    download = download_info.value
+    assert download.suggested_filename.startswith("harbour-") and download.suggested_filename.endswith(".csv")
+    data = Path(download.path()).read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    exported = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert [(row["quote"], row["verdict"], row["status"]) for row in exported] == [
+        (sentence, "true", AnnotationStatus.APPROVED)]  # fmt: skip
+    # Asking for everything includes the draft.
+    page.get_by_text("Export", exact=True).click()
+    page.get_by_label("Include drafts and unreviewed verdicts").check()
+    with page.expect_download() as download_info:
+        page.get_by_role("button", name="Download").click()
+    everything = Path(download_info.value.path()).read_bytes().decode("utf-8-sig")
+    assert len(list(csv.DictReader(io.StringIO(everything)))) == 2
+    page.keyboard.press("Escape")
+    page.screenshot(path=str(DOCS / "desk-page.png"), full_page=True)
+
+
+def test_a_pending_document_turns_done_on_the_desk_page_without_a_reload(page, live_server, reviewer, project):
+    document = DocumentFactory(project=project, title="Still segmenting")
+    assert document.segmentation_status == SegmentationStatus.PENDING
+    _log_in(page, live_server, "reviewer")
+    page.goto(f"{live_server.url}/projects/{project.slug}/")
+    row = page.locator(f"tr[data-document='{document.pk}']")
+    expect(row).to_contain_text("Pending")
+    Document.objects.filter(pk=document.pk).update(segmentation_status=SegmentationStatus.DONE)
+    expect(row).to_contain_text("Done", timeout=10_000)
+
+
+def test_files_over_the_limits_are_refused_with_a_message_before_anything_is_sent(
+    page, live_server, reviewer, project, settings
+):
+    settings.IMPORT_MAX_BYTES = 2048
+    _log_in(page, live_server, "reviewer")
+    page.goto(f"{live_server.url}/projects/{project.slug}/")
+    limit = page.evaluate("JSON.parse(document.getElementById('desk-config').textContent).maxBytes")
+    assert limit == 2048
+    _drop_files(page, [("huge.txt", "text/plain", b"x" * (limit + 1)), ("empty.txt", "text/plain", b"")])
+    results = page.locator("#upload-results")
+    expect(results.locator("li", has_text="huge.txt")).to_contain_text("over the")
+    expect(results.locator("li", has_text="empty.txt")).to_contain_text("empty")
+    expect(page.locator("#upload-summary")).to_contain_text("2 failed")
+    assert not Document.objects.exists()
+
+
+def test_pasted_html_is_imported_as_its_article_text(page, live_server, reviewer, project):
+    _log_in(page, live_server, "reviewer")
+    page.goto(f"{live_server.url}/projects/{project.slug}/")
+    page.get_by_text("Paste text", exact=True).click()
+    page.get_by_label("Title").fill("Valdera port")
+    page.get_by_label("Article text").fill((FIXTURES / "news_page.html").read_text())
+    page.get_by_role("button", name="Import").click()
+    expect(page.locator("#upload-results")).to_contain_text("imported as #")
+    document = Document.objects.get(project=project)
+    assert document.title == "Valdera port" and "<" not in document.body and "900 permanent jobs" in document.body
+    expect(page.locator("table.dashboard tbody tr")).to_have_count(1)
+
+
+def test_an_editor_marks_a_document_done_and_a_reviewer_has_no_such_button(
+    page, live_server, editor, reviewer, document
+):
+    _log_in(page, live_server, "editor")
+    page.goto(f"{live_server.url}/projects/{document.project.slug}/")
+    page.get_by_role("button", name=f"Mark {document.title} done").click()
+    expect(page.locator(f"tr[data-document='{document.pk}']")).to_contain_text("✓ Done")
+    document.refresh_from_db()
+    assert document.done_at is not None and document.done_by == editor
+    _log_in(page, live_server, "reviewer")
+    page.goto(f"{live_server.url}/projects/{document.project.slug}/")
+    expect(page.locator(f"tr[data-document='{document.pk}']")).to_contain_text("✓ Done")
+    assert page.locator(".done-toggle").count() == 0
+    assert Membership.objects.get(user=reviewer).role == Role.REVIEWER
