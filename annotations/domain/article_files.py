@@ -15,6 +15,7 @@ from pathlib import Path
 
 SUPPORTED_SUFFIXES = (".txt", ".json", ".jsonl", ".html", ".htm")
 _BINARY_SNIFF_BYTES = 8192
+MIN_HTML_WORDS = 5  # fewer words extracted from a page: a menu or a stub, not an article
 _HTML_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.IGNORECASE)
 
 
@@ -112,7 +113,7 @@ def extract_html(source: str, html: str) -> ArticleRecord:
     result = trafilatura.bare_extraction(
         html, with_metadata=True, include_comments=False, include_tables=False, favor_precision=True
     )
-    if result is None or not (result.text or "").strip():
+    if result is None or len((result.text or "").split()) < MIN_HTML_WORDS:  # "Home" from a menu is not an article
         raise ArticleFileError(source, "no article text found in HTML")
     title = (result.title or "").strip()
     body = result.text.strip()

@@ -26,7 +26,7 @@ SEED = Path(__file__).resolve().parents[2] / "seeds" / "russias-role-in-venezuel
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-def _log_in(page, live_server, username: str, password: str = "pw") -> None:
+def _log_in(page, live_server, username: str, password: str = "pw") -> None:  # noqa: S107 (the factories' test password)
     page.set_default_timeout(8000)
     page.context.clear_cookies()
     page.goto(f"{live_server.url}/accounts/login/")
@@ -101,10 +101,11 @@ def test_a_new_team_sets_up_a_desk_uploads_articles_annotates_and_exports_in_the
     page.get_by_role("link", name="Harbour desk").click()
     expect(page.get_by_text("No documents yet")).to_be_visible()
     title, _, body = SEED.read_text(encoding="utf-8").partition("\n")
+    ferry = "Ferry fares to the islands rose 12 percent in September, the operator said."
+    dredging = "Dredging of the inner channel finished two months early, at a cost of 14 million euros."
     jsonl = "\n".join(json.dumps(a) for a in [
-        {"title": "Ferry fares rise", "body": "Ferry fares to the islands rose 12 percent in September, the operator said."},
-        {"title": "Broken line", "body": 7},
-        {"title": "Dredging finished", "body": "Dredging of the inner channel finished two months early, at a cost of 14 million euros."},
+        {"title": "Ferry fares rise", "body": ferry}, {"title": "Broken line", "body": 7},
+        {"title": "Dredging finished", "body": dredging},
     ])  # fmt: skip
     _drop_files(page, [
         ("venezuela.txt", "text/plain", f"{title}\n{body}".encode()),
@@ -151,7 +152,8 @@ def test_a_new_team_sets_up_a_desk_uploads_articles_annotates_and_exports_in_the
     sentence = "It has established a substantial military presence in the Caribbean"
     page.locator("#document-body").focus()
     page.evaluate(
-        """(needle) => { const t = document.getElementById('document-body').firstChild; const i = t.data.indexOf(needle);
+        """(needle) => { const t = document.getElementById('document-body').firstChild;
+                         const i = t.data.indexOf(needle);
                          getSelection().setBaseAndExtent(t, i, t, i + needle.length); }""",
         sentence,
     )
