@@ -106,8 +106,12 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
         "quoteContext": QUOTE_CONTEXT,
         "csrfToken": get_token(request),  # also makes sure the csrftoken cookie is set
     }
+    removed = (document.metadata or {}).get("boilerplate") or {}
+    set_aside = {"head": removed.get("head", ""), "tail": removed.get("tail", ""), "rules": removed.get("rules", [])}
+    set_aside["chars"] = len(set_aside["head"]) + len(set_aside["tail"])
     context = {
         "document": document,
+        "set_aside": set_aside,
         "claims": claims,
         "order": order,
         "threshold": threshold,

@@ -66,14 +66,19 @@ def strip_boilerplate(text: str, *, title: str = "") -> CleanedText:
 
     tail_start = len(lines)
     half = _line_at_half(lines)
+    total = len(text)
     for index in range(max(half, head_end), len(lines)):
         name = _marker(lines[index])
-        if name:
-            tail_start = index
-            rules.append(f"tail-marker:{name}")
+        if not name:
+            continue
+        found: list[str] = [f"tail-marker:{name}"]
+        start = _extend_footer_upwards(lines, index, head_end, title, found)
+        if _may_remove(lines[start:], total):
+            tail_start = start
+            rules.extend(found)
             break
-    if tail_start < len(lines):
-        tail_start = _extend_footer_upwards(lines, tail_start, head_end, title, rules)
+        # Too much text after this line for a footer: it is a line of the article ("Sources include:" above a
+        # paragraph). Keep it and look for a real footer further down.
 
     head = "\n".join(lines[:head_end]).strip("\n")
     body = "\n".join(lines[head_end:tail_start]).strip("\n").rstrip()
@@ -82,6 +87,24 @@ def strip_boilerplate(text: str, *, title: str = "") -> CleanedText:
         # Never strip an article down to nothing: the rules were wrong for this text.
         return CleanedText(body=text.strip("\n"))
     return CleanedText(body=body, head=head, tail=tail, rules=rules)
+
+
+# A tail block may remove at most this share of the text and this many lines, unless every line of it is
+# footer-shaped (short: a link, a name, a label) — then it may be as long as it is.
+TAIL_MAX_SHARE = 0.15
+TAIL_MAX_LINES = 40
+FOOTER_LINE_MAX = 160
+_PROSE = re.compile(r"(?:\S+\s+){11,}\S*[.!?…\"”’)]$")  # twelve words or more ending a sentence
+
+
+def _may_remove(block: list[str], total: int) -> bool:
+    """Whether a tail block is small enough, or footer-shaped enough, to be set aside without a person
+    checking: boilerplate must never silently eat an article."""
+    lines = [line.strip() for line in block if line.strip()]
+    size = sum(len(line) + 1 for line in block)
+    if size <= TAIL_MAX_SHARE * total and len(lines) <= TAIL_MAX_LINES:
+        return True
+    return all(len(line) <= FOOTER_LINE_MAX and not _PROSE.search(line) for line in lines)
 
 
 def _marker(line: str) -> str | None:

@@ -1,6 +1,9 @@
+from pathlib import Path
+
 import pytest
 from django.urls import reverse
 
+from annotations import services
 from annotations.tests.factories import DocumentFactory
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)> and a javascript:alert(2) link'
@@ -113,3 +116,27 @@ def test_a_user_creates_replaces_and_revokes_their_api_token(client, reviewer):
     assert first != second
     assert not Token.objects.filter(user=reviewer).exists()
     assert b"Token revoked." in revoked.content
+
+
+def test_the_annotate_page_says_how_much_boilerplate_was_set_aside_and_shows_it(client, reviewer, project):
+    seed = Path(__file__).resolve().parents[2] / "seeds" / "russias-role-in-venezuela-will-putin-save-maduro.txt"
+    title, _, body = seed.read_text(encoding="utf-8").partition("\n")
+    document = services.document_import(project=project, title=title, body=body).document
+    tail = document.metadata["boilerplate"]["tail"]
+    client.force_login(reviewer)
+
+    page = client.get(reverse("document-detail", args=[document.pk])).content.decode()
+
+    assert f"{len(tail)} characters set aside at import as boilerplate" in page
+    assert "Phone: +2614651609714" in page  # the set-aside text itself, in the details
+    assert "Phone: +2614651609714" not in document.body
+
+
+def test_the_annotate_page_shows_the_desks_guidelines(client, reviewer, document):
+    document.project.guidelines = "Two independent sources for every verdict."
+    document.project.save()
+    client.force_login(reviewer)
+
+    page = client.get(reverse("document-detail", args=[document.pk])).content.decode()
+
+    assert "Desk guidelines" in page and "Two independent sources for every verdict." in page

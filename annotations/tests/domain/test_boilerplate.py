@@ -67,3 +67,52 @@ def test_text_that_is_only_footer_is_left_alone_rather_than_emptied():
     text = "Advertisement\nSkip to content"
 
     assert strip_boilerplate(text, title="T").body == text
+
+
+def _paragraphs(n: int, word: str = "harbour") -> list[str]:
+    return [f"Paragraph {i} says the {word} council approved a berth and the director expects more jobs soon." for i in
+            range(n)]  # fmt: skip
+
+
+def test_a_marker_line_quoted_mid_article_does_not_move_the_rest_of_the_article_into_the_tail():
+    # "Sources include:" and "Top Articles" in the second half of a long article, each followed by more article.
+    lines = [*_paragraphs(300), "Sources include:", *_paragraphs(200, "port"), "Top Articles", *_paragraphs(150)]
+    text = "\n".join(lines)
+
+    cleaned = strip_boilerplate(text, title="Harbour")
+
+    assert cleaned.body == text
+    assert cleaned.tail == "" and cleaned.rules == []
+
+
+def test_a_real_footer_after_a_quoted_marker_is_still_set_aside():
+    article = [*_paragraphs(300), "Sources include:", *_paragraphs(200, "port")]
+    footer = ["Sources include:", "Example.com", "Newsroom.example", "Read full article here"]
+    text = "\n".join(article + footer)
+
+    cleaned = strip_boilerplate(text, title="Harbour")
+
+    assert cleaned.body == "\n".join(article)
+    assert cleaned.tail == "\n".join(footer)
+    assert cleaned.rules == ["tail-marker:sources"]
+
+
+def test_a_long_footer_of_short_lines_is_set_aside_whatever_its_length():
+    article = _paragraphs(40)
+    footer = ["Related articles", *(f"Ten things about ports, part {i}" for i in range(100))]
+    text = "\n".join(article + footer)
+
+    cleaned = strip_boilerplate(text, title="Harbour")
+
+    assert len(cleaned.tail) > 0.4 * len(text)  # far over the share cap, but every line is a headline
+    assert cleaned.body == "\n".join(article)
+
+
+def test_a_block_of_prose_after_a_marker_is_kept_when_over_the_cap():
+    article = _paragraphs(40)
+    after = ["Comments", *_paragraphs(12, "ferry")]  # 12 full sentences: about 23 % of the text
+    text = "\n".join(article + after)
+
+    cleaned = strip_boilerplate(text, title="Harbour")
+
+    assert cleaned.body == text and cleaned.tail == ""
