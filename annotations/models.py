@@ -119,6 +119,9 @@ class Claim(models.Model):
     score = models.FloatField(null=True, blank=True, help_text="Check-worthiness, 0–1.")
     origin = models.CharField(max_length=10, choices=ClaimOrigin.choices, default=ClaimOrigin.MACHINE)
     state = models.CharField(max_length=10, choices=ClaimState.choices, default=ClaimState.CANDIDATE)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", help_text="Who accepted or dismissed it.")  # fmt: skip
+    decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

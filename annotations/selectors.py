@@ -17,8 +17,9 @@ from django.db.models import (
     Subquery,
     Value,
     When,
+    Window,
 )
-from django.db.models.functions import Coalesce, Length
+from django.db.models.functions import Coalesce, Length, RowNumber
 
 from annotations import access
 from annotations.db import folded_contains
@@ -87,19 +88,54 @@ def checkworthy_threshold() -> float:
     return load_default().threshold
 
 
+CLAIM_SHOWS = ("checkworthy", "accepted", "untouched", "dismissed", "open", "all")
+
+
 def document_claims(
-    document: Document, *, order: str = "score", include_dismissed: bool = False, threshold: float | None = None
+    document: Document,
+    *,
+    order: str = "score",
+    include_dismissed: bool = False,
+    threshold: float | None = None,
+    show: str | None = None,
+    q: str = "",
+    distinct: bool = False,
+    user: AbstractBaseUser | None = None,
 ) -> QuerySet[Claim]:
     """Candidate claims of a document, best first (``order="score"``) or in reading order, each with
-    ``checkworthy`` computed by the one rule (``checkworthy_q``)."""
+    ``checkworthy`` computed by the one rule (``checkworthy_q``) and ``occurrences`` (claims of the document
+    with the same text). ``show``: checkworthy (undecided or accepted, over the threshold), accepted,
+    untouched (nobody decided), dismissed, open (all but dismissed) or all; None: ``include_dismissed``
+    decides. ``q`` searches the text (case and accents aside). ``distinct`` keeps the first occurrence of
+    each text. ``user``: ``my_annotation`` is the id of their annotation of the claim, if any."""
     threshold = checkworthy_threshold() if threshold is None else threshold
     ordering = ["start", "end"] if order == "position" else [F("score").desc(nulls_last=True), "start"]
-    claims = document.claims.all() if include_dismissed else document.claims.exclude(state=ClaimState.DISMISSED)
+    claims = document.claims.select_related("decided_by")
+    show = show or ("all" if include_dismissed else "open")
+    if show == "checkworthy":
+        claims = claims.filter(checkworthy_q(threshold))
+    elif show == "accepted":
+        claims = claims.filter(state=ClaimState.ACCEPTED)
+    elif show == "untouched":
+        claims = claims.filter(state=ClaimState.CANDIDATE)
+    elif show == "dismissed":
+        claims = claims.filter(state=ClaimState.DISMISSED)
+    elif show == "open":
+        claims = claims.exclude(state=ClaimState.DISMISSED)
+    if q:
+        claims = claims.filter(folded_contains(q, "text"))
     # CASE, not the bare condition: a NULL score would make it NULL rather than false.
     checkworthy = Case(
         When(checkworthy_q(threshold), then=Value(True)), default=Value(False), output_field=BooleanField()
     )
-    return claims.annotate(checkworthy=checkworthy).order_by(*ordering)
+    claims = claims.annotate(checkworthy=checkworthy, occurrences=Window(Count("pk"), partition_by=[F("text")]))
+    if distinct:
+        claims = claims.annotate(_nth=Window(RowNumber(), partition_by=[F("text")], order_by=[F("start").asc()]))
+        claims = claims.filter(_nth=1)
+    if user is not None:
+        mine = Annotation.objects.filter(claim=OuterRef("pk"), author=user, original_author="").values("pk")[:1]
+        claims = claims.annotate(my_annotation=Subquery(mine))
+    return claims.order_by(*ordering)
 
 
 def health_summary() -> dict:

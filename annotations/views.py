@@ -24,6 +24,7 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
 
 DASHBOARD_PAGE_SIZE = 25
+CLAIM_PAGE = 100  # entries of the claim list in the page; the rest comes a page at a time from the API
 EXPORT_FORMATS = [("json", "JSON"), ("jsonl", "JSON Lines (lossless, re-importable)"), ("csv", "CSV"),
                   ("claimreview", "ClaimReview JSON-LD"), ("webannotation", "W3C Web Annotation")]  # fmt: skip
 
@@ -83,7 +84,9 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
     document = access.document_for_user(request.user, document_id)
     order = "position" if request.GET.get("order") == "position" else "score"
     threshold = selectors.checkworthy_threshold()
-    claims = selectors.document_claims(document, order=order, threshold=threshold)
+    claims = list(selectors.document_claims(document, order=order, threshold=threshold, distinct=True,
+                                            user=request.user)[: CLAIM_PAGE + 1])  # fmt: skip
+    claims_more = len(claims) > CLAIM_PAGE
     api_root = reverse("api-projects").removesuffix("projects/")  # "/api/v1/": every endpoint hangs off it
     verdicts = [
         {
@@ -112,7 +115,9 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
     context = {
         "document": document,
         "set_aside": set_aside,
-        "claims": claims,
+        "claims": claims[:CLAIM_PAGE],
+        "claims_more": claims_more,
+        "claims_count": f"{CLAIM_PAGE}+" if claims_more else len(claims),
         "order": order,
         "threshold": threshold,
         "verdicts": verdicts,

@@ -81,9 +81,12 @@ def present_claim(claim: Claim, threshold: float, converter: OffsetConverter | N
     checkworthy = getattr(claim, "checkworthy", None)
     if checkworthy is None:
         checkworthy = is_checkworthy(state=claim.state, score=claim.score, threshold=threshold)
+    decided_by = claim.decided_by.get_username() if claim.decided_by_id and claim.decided_by else None
     return {
         "id": claim.pk, "document": claim.document_id, "start": start, "end": end, "text": claim.text,
         "score": claim.score, "origin": claim.origin, "state": claim.state, "checkworthy": bool(checkworthy),
+        "occurrences": getattr(claim, "occurrences", 1), "decided_by": decided_by,
+        "decided_at": stamp(claim.decided_at), "my_annotation": getattr(claim, "my_annotation", None),
     }  # fmt: skip
 
 

@@ -139,6 +139,10 @@ class ClaimOut(serializers.Serializer):
     origin = serializers.CharField()
     state = serializers.ChoiceField(choices=ClaimState.choices)
     checkworthy = serializers.BooleanField()
+    occurrences = serializers.IntegerField(help_text="Claims of the document with the same text (this one included).")
+    decided_by = serializers.CharField(allow_null=True, help_text="Who accepted or dismissed it.")
+    decided_at = serializers.DateTimeField(allow_null=True)
+    my_annotation = serializers.IntegerField(allow_null=True, help_text="The caller's annotation of this claim.")
 
 
 class EvidenceIn(serializers.Serializer):
@@ -266,6 +270,8 @@ class DocumentListOut(_Page):
 
 class ClaimListOut(serializers.Serializer):
     results = ClaimOut(many=True)
+    next = serializers.CharField(allow_null=True, help_text="Cursor of the next page (null: this is the last).")
+    count = serializers.IntegerField(help_text="Claims matching the filters, on every page.")
 
 
 class AnnotationListOut(_Page):

@@ -47,6 +47,9 @@ urlpatterns = [
     path(
         "v1/claims/<int:pk>/dismiss", views.ClaimStateApi.as_view(state=ClaimState.DISMISSED), name="api-claim-dismiss"
     ),
+    path(
+        "v1/claims/<int:pk>/restore", views.ClaimStateApi.as_view(state=ClaimState.CANDIDATE), name="api-claim-restore"
+    ),
     path("v1/annotations/", views.AnnotationListApi.as_view(), name="api-annotations"),
     path("v1/annotations/<int:pk>/", views.AnnotationDetailApi.as_view(), name="api-annotation"),
     path("v1/annotations/<int:pk>/submit", views.AnnotationSubmitApi.as_view(), name="api-annotation-submit"),

@@ -297,18 +297,65 @@ class DocumentDoneApi(APIView):
         return Response(present_document(document))
 
 
+DEFAULT_CLAIM_PAGE = 200
+
+
 class DocumentClaimsApi(APIView):
-    @extend_schema(parameters=[UNIT, OpenApiParameter("order", str, enum=["score", "position"])],
-                   responses=s.ClaimListOut)  # fmt: skip
+    MAX_PAGE = 1000
+
+    @extend_schema(
+        parameters=[
+            UNIT,
+            OpenApiParameter("order", str, enum=["score", "position"]),
+            OpenApiParameter("show", str, enum=list(selectors.CLAIM_SHOWS), description="Which claims (default all)."),
+            OpenApiParameter("q", str, description="Search the text (case and accents aside)."),
+            OpenApiParameter("distinct", bool, description="One entry per identical sentence (`occurrences`)."),
+            OpenApiParameter("page_size", int, description=f"Default {DEFAULT_CLAIM_PAGE}, at most 1000."),
+            OpenApiParameter("cursor", str, description="`next` of the previous page."),
+        ],
+        responses=s.ClaimListOut,
+    )
     def get(self, request: Request, pk: int) -> Response:
         document = access.document_for_user(request.user, pk)
-        order = request.query_params.get("order", "score")
+        params = request.query_params
+        order = params.get("order", "score")
         if order not in ("score", "position"):
             raise ValidationError({"order": ["must be 'score' or 'position'"]})
+        show = params.get("show", "all")
+        if show not in selectors.CLAIM_SHOWS:
+            raise ValidationError({"show": [f"must be one of {', '.join(selectors.CLAIM_SHOWS)}"]})
+        q = params.get("q", "").strip()
+        if "\x00" in q or len(q) > 500:
+            raise ValidationError({"q": ["at most 500 characters, no NUL"]})
+        size = _int_param(params, "page_size", DEFAULT_CLAIM_PAGE, 1, self.MAX_PAGE)
+        offset = _int_param(params, "cursor", 0, 0, 2**31)
         threshold = selectors.checkworthy_threshold()
         converter = OffsetConverter(document.body) if utf16_requested(request) else None
-        claims = selectors.document_claims(document, order=order, include_dismissed=True, threshold=threshold)
-        return Response({"results": [present_claim(claim, threshold, converter) for claim in claims]})
+        claims = selectors.document_claims(document, order=order, show=show, q=q, threshold=threshold,
+                                           distinct=_bool_param(params, "distinct"), user=request.user)  # fmt: skip
+        page = list(claims[offset : offset + size + 1])
+        more = len(page) > size
+        results = [present_claim(claim, threshold, converter) for claim in page[:size]]
+        return Response({"results": results, "next": str(offset + size) if more else None,
+                         "count": claims.count() if more or offset else len(results)})  # fmt: skip
+
+
+def _int_param(params, name: str, default: int, low: int, high: int) -> int:
+    value = params.get(name)
+    if value in (None, ""):
+        return default
+    if not (value.isascii() and value.isdigit() and len(value) <= 10) or not low <= int(value) <= high:
+        raise ValidationError({name: [f"must be a whole number from {low} to {high}"]})
+    return int(value)
+
+
+def _bool_param(params, name: str) -> bool:
+    value = params.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no"):
+        return False
+    if value in ("1", "true", "yes"):
+        return True
+    raise ValidationError({name: ["must be true or false"]})
 
 
 class ClaimStateApi(APIView):
@@ -316,7 +363,8 @@ class ClaimStateApi(APIView):
 
     @extend_schema(parameters=[UNIT], request=None, responses=s.ClaimOut)
     def post(self, request: Request, pk: int) -> Response:
-        claim = services.claim_set_state(claim_id=pk, state=self.state, user=request.user)
+        changed = services.claim_set_state(claim_id=pk, state=self.state, user=request.user)
+        claim = selectors.document_claims(changed.document, show="all", user=request.user).get(pk=pk)
         converter = OffsetConverter(claim.document.body) if utf16_requested(request) else None
         return Response(present_claim(claim, selectors.checkworthy_threshold(), converter))
 

@@ -43,7 +43,8 @@ def annotation_insert(
     audit_record(annotation, AuditEvent.Action.CREATE, actor or author, changes=diff({}, snapshot(annotation)),
                  comment=comment)  # fmt: skip
     if claim is not None and claim.state != ClaimState.ACCEPTED:  # linking a candidate accepts it, audited
-        Claim.objects.filter(pk=claim.pk).update(state=ClaimState.ACCEPTED, updated_at=timezone.now())
+        Claim.objects.filter(pk=claim.pk).update(state=ClaimState.ACCEPTED, decided_by=actor or author,
+                                                 decided_at=timezone.now(), updated_at=timezone.now())  # fmt: skip
         audit_claim(claim, document.project_id, actor or author, changes={"state": [claim.state, ClaimState.ACCEPTED]})
     return annotation
 
@@ -62,10 +63,19 @@ def annotation_create(
     evidence: list[dict] | None = None,
 ) -> Annotation:
     """Highlight ``document.body[start:end]`` as ``author`` (a member of the document's desk). The quote must
-    equal that text exactly (code points). Linking a candidate claim marks it accepted."""
+    equal that text exactly (code points). Linking a candidate claim marks it accepted; a span that is exactly a
+    candidate claim's is linked to it. One annotation per claim and author: a second is a Conflict whose
+    ``current`` is the first (open it instead of making a duplicate)."""
     from annotations.services.evidence import evidence_add
 
     access.require(author, document.project_id, Role.REVIEWER)
+    if claim is None:
+        claim = Claim.objects.filter(document=document, start=start, end=end).first()
+    if claim is not None:
+        mine = Annotation.objects.filter(claim=claim, author=author, original_author="").first()
+        if mine is not None:
+            raise Conflict(f"you have annotated this claim already (annotation #{mine.pk}): open it instead",
+                           current=mine)  # fmt: skip
     annotation = annotation_insert(document=document, author=author, start=start, end=end, quote=quote,
                                    verdict=verdict, rationale=rationale, claim=claim)  # fmt: skip
     for item in evidence or []:

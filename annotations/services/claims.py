@@ -2,26 +2,31 @@
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
+from django.utils import timezone
 
 from annotations import access
 from annotations.domain.vocabulary import ClaimOrigin, ClaimState
 from annotations.models import Claim, Document
 from annotations.services.audit import audit_claim
-from annotations.services.errors import Invalid
+from annotations.services.errors import Conflict, Invalid
 
 
 @transaction.atomic
 def claim_set_state(*, claim_id: int, state: str, user: AbstractBaseUser | None = None) -> Claim:
-    """Accept or dismiss a candidate claim. ``user`` must be a member of its desk (None: a command)."""
+    """Accept or dismiss a candidate claim, or undo that (back to candidate); who and when are kept. ``user``
+    must be a member of its desk (None: a command). A claim with annotations stays accepted."""
     if state not in ClaimState.values:
         raise Invalid(f"unknown claim state {state!r}; expected one of {', '.join(ClaimState.values)}")
     if user is not None:
         access.claim_for_user(user, claim_id)
     claim = Claim.objects.select_for_update().select_related("document").get(pk=claim_id)
     if claim.state != state:
+        if claim.state == ClaimState.ACCEPTED and claim.annotations.exists():
+            raise Conflict("this claim has annotations: it stays accepted (delete them first)")
         previous = claim.state
         claim.state = state
-        claim.save(update_fields=["state", "updated_at"])
+        claim.decided_by, claim.decided_at = (None, None) if state == ClaimState.CANDIDATE else (user, timezone.now())
+        claim.save(update_fields=["state", "decided_by", "decided_at", "updated_at"])
         audit_claim(claim, claim.document.project_id, user, changes={"state": [previous, state]})
     return claim
 

@@ -73,7 +73,7 @@ def _highlighted_texts(page) -> list[str]:
     """The text under every registered highlight range of the verdict layers."""
     return page.evaluate(
         """() => [...CSS.highlights.entries()]
-            .filter(([name]) => !['fc-overlap', 'fc-selected', 'fc-pending', 'fc-caret'].includes(name))
+            .filter(([name]) => !['fc-overlap', 'fc-selected', 'fc-pending', 'fc-caret', 'fc-candidate'].includes(name))
             .flatMap(([, h]) => [...h].map((r) => { const x = new Range(); x.setStart(r.startContainer, r.startOffset);
                                                      x.setEnd(r.endContainer, r.endOffset); return x.toString(); }))"""
     )
@@ -333,7 +333,14 @@ def test_claims_are_accepted_or_dismissed_from_the_list_and_drafts_submitted_in_
     page.keyboard.press("Control+Enter")
     page.wait_for_selector("#annotate-status:has-text('Saved: Mixed')")
     page.locator(f'li[data-claim-id="{other.pk}"] [data-action=dismiss]').press("Enter")
-    page.wait_for_selector(f'li[data-claim-id="{other.pk}"]', state="detached")
+    dismissed = page.locator(f'li[data-claim-id="{other.pk}"]')
+    expect(dismissed).to_contain_text("Dismissed by reviewer")  # who, and a way back
+    assert Claim.objects.get(pk=other.pk).decided_by == reviewer
+    dismissed.get_by_role("button", name="Undo").click()
+    expect(dismissed.get_by_role("button", name="Dismiss")).to_be_focused()
+    assert Claim.objects.get(pk=other.pk).state == ClaimState.CANDIDATE
+    dismissed.get_by_role("button", name="Dismiss").click()
+    expect(dismissed).to_contain_text("Dismissed by reviewer")
     page.get_by_role("button", name="Submit all my drafts").click()
     page.wait_for_selector("#annotate-status:has-text('Submitted 1 draft')")
 
@@ -346,6 +353,11 @@ def test_claims_are_accepted_or_dismissed_from_the_list_and_drafts_submitted_in_
     assert Claim.objects.get(pk=worthy.pk).state == ClaimState.ACCEPTED
     assert Claim.objects.get(pk=other.pk).state == ClaimState.DISMISSED
     assert "Submitted" in page.locator(f'#annotation-list li[data-id="{annotation.pk}"]').inner_text()
+    # Annotate on the claim I annotated opens my annotation; it never makes a second one.
+    page.keyboard.press("Escape")
+    page.locator(f'li[data-claim-id="{worthy.pk}"]').get_by_role("button", name="Open mine").click()
+    expect(page.locator("#panel-title")).to_contain_text("annotation")
+    assert Annotation.objects.count() == 1
 
 
 def test_moving_my_annotation_to_the_selected_text_patches_its_span_and_a_stale_move_shows_the_conflict(

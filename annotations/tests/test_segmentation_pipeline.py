@@ -215,7 +215,7 @@ def test_the_document_list_shows_status_and_checkworthy_claim_counts(client, rev
     services.document_segment(document_id=document.pk)
     client.force_login(reviewer)
 
-    row = client.get(reverse("document-list", args=["politics"])).context["documents"][0]
+    row, _ = client.get(reverse("document-list", args=["politics"])).context["rows"][0]
 
     threshold = load_default().threshold
     assert row.segmentation_status == "done"

@@ -24,7 +24,8 @@ import "./annotate/marks.js";
 import { renderList, renderReviewerChoice, wireList } from "./annotate/list.js";
 import { wireEvidence } from "./annotate/evidence.js";
 import { deleteAnnotation, isDirty, openExisting, wirePanel } from "./annotate/panel.js";
-import { loadAnnotations, loadClaims, poll, schedulePoll, wireSync } from "./annotate/sync.js";
+import { loadAnnotations, poll, schedulePoll, wireSync } from "./annotate/sync.js";
+import { loadClaims, wireClaims } from "./annotate/claims.js";
 import { wireKeys } from "./annotate/keys.js";
 import { wirePointer } from "./annotate/pointer.js";
 
@@ -36,6 +37,7 @@ function wire() {
   wirePanel();
   wireEvidence();
   wireList({ openExisting, deleteAnnotation, isDirty, poll });
+  wireClaims({ openExisting, isDirty });
   wireSync();
 }
 

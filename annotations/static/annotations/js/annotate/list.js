@@ -1,17 +1,15 @@
-// list.js: the two lists beside the text: the annotations in reading order (the chosen layer, 150 at a
-// time), with the layer choice and "Submit all my drafts", and the candidate claims (select, accept, dismiss);
-// and scheduleRender, which repaints highlights and list together once per frame after a change.
+// list.js: the annotations beside the text in reading order (the chosen layer, 150 at a time), with the layer
+// choice and "Submit all my drafts" (the candidate claims are claims.js's); and scheduleRender, which repaints
+// highlights and list together once per frame after a change.
 //
-// panel.js and sync.js use this module (scheduleRender, markClaimAccepted), so what the lists' buttons need
+// panel.js and sync.js use this module (scheduleRender), so what the list's buttons need
 // from them (open, delete, isDirty, poll) is handed to wireList by annotate.js: the graph of imports stays
 // acyclic, which hashed static files need (a module's hash covers the names of the modules it uses).
 
-import { $, anns, authorName, bodyEl, claims, DOC, isMine, LIST_STEP, ME, statusLabel } from "./state.js";
+import { $, anns, authorName, DOC, isMine, LIST_STEP, ME, statusLabel } from "./state.js";
 import { announce, el, swatch, truncate } from "./dom.js";
 import { api } from "./api.js";
-import { quoteOf, reveal, selectSpan } from "./text.js";
-import { layer, paintHighlights, showLayer, store, visibleSorted } from "./highlights.js";
-import { updateCaret } from "./marks.js";
+import { layer, paintHighlights, showLayer, visibleSorted } from "./highlights.js";
 
 let openExisting, deleteAnnotation, isDirty, poll; // panel.js's and sync.js's, handed over by wireList
 
@@ -96,53 +94,6 @@ function setLayer(kind) {
   requestAnimationFrame(() => announce(`Showing ${label} (${visibleSorted().length}).`));
 }
 
-// ---- the candidate claims ------------------------------------------------------------------------------
-export function markClaimAccepted(claimId) {
-  if (!claimId) return;
-  const item = document.querySelector(`#claim-list li[data-claim-id="${claimId}"]`);
-  if (!item || item.dataset.state === "accepted") return;
-  item.dataset.state = "accepted";
-  item.querySelector(".claim-select").before(el("span", { class: "badge accepted", text: "accepted" }), " ");
-  item.querySelector('[data-action="accept"]').textContent = "Annotate";
-}
-
-async function onClaimAction(button) {
-  const item = button.closest("li");
-  const id = Number(item.dataset.claimId);
-  const claim = claims.get(id);
-  if (!claim) return announce("Candidate claims are still loading.", { error: true });
-  const action = button.dataset.action;
-  if (action === "select") {
-    bodyEl.focus({ preventScroll: true });
-    selectSpan(claim.start, claim.end);
-    reveal(claim.start);
-    updateCaret();
-    return announce("Sentence selected in the text: press Enter or a verdict key to annotate it.");
-  }
-  if (action === "dismiss") {
-    const response = await api("POST", `claims/${id}/dismiss?unit=utf16`);
-    if (!response.ok) return announce(`Not dismissed: ${response.data.detail}`, { error: true });
-    const next = item.nextElementSibling || item.previousElementSibling;
-    item.remove();
-    claims.set(id, response.data);
-    (next?.querySelector(".claim-select") || $("claims-heading")).focus();
-    return announce("Claim dismissed.");
-  }
-  if (action === "accept") {
-    if (isDirty()) return announce("Save or close the open annotation first.", { error: true });
-    button.disabled = true;
-    const body = { document: DOC, start: claim.start, end: claim.end, ...quoteOf(claim.start, claim.end), claim: id };
-    const response = await api("POST", "annotations/?unit=utf16", body);
-    button.disabled = false;
-    if (!response.ok) return announce(`Not accepted: ${response.data.detail}`, { error: true });
-    store(response.data);
-    markClaimAccepted(id);
-    scheduleRender();
-    openExisting(response.data.id, { opener: button });
-    announce("Claim accepted as a draft annotation: choose a verdict (1–5, U) and save.");
-  }
-}
-
 // ---- wiring ----------------------------------------------------------------------------------------------
 export function wireList(actions) {
   ({ openExisting, deleteAnnotation, isDirty, poll } = actions);
@@ -167,10 +118,6 @@ export function wireList(actions) {
     const first = visibleSorted()[listLimit - LIST_STEP];
     renderList();
     listEl.querySelector(`li[data-id="${first?.id}"] button`)?.focus();
-  });
-  $("claim-list")?.addEventListener("click", (event) => {
-    const button = event.target.closest("button[data-action]");
-    if (button) onClaimAction(button);
   });
   for (const radio of document.querySelectorAll('input[name="layer"]')) radio.addEventListener("change", () => setLayer(radio.value));
   $("layer-reviewer").addEventListener("change", () => setLayer("reviewer"));

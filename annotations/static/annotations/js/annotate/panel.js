@@ -9,7 +9,8 @@ import { api } from "./api.js";
 import { quoteOf, reveal, selectionSpan, TEXT } from "./text.js";
 import { forget, store } from "./highlights.js";
 import { hideTooltip, placeCaret, setMark } from "./marks.js";
-import { markClaimAccepted, scheduleRender } from "./list.js";
+import { scheduleRender } from "./list.js";
+import { markClaimAccepted } from "./claims.js";
 import { evPassage, evStance, evTitle, evUrl, evidenceEditDirty, renderEvidence, saveEvidenceEdit, stagedFromFields } from "./evidence.js";
 
 const radios = [...form.querySelectorAll('input[name="verdict"]')];

@@ -1,8 +1,8 @@
-// sync.js: loading the document's annotations and candidate claims, then polling
+// sync.js: loading the document's annotations, then polling
 // GET /api/v1/annotations/?cursor=<sync> every cfg.pollMs (paused in a hidden tab, backing off while the
 // server does not answer) for teammates' new, changed and deleted annotations.
 
-import { $, anns, cfg, claims, DOC, isMine, panel, timings } from "./state.js";
+import { $, anns, cfg, isMine, panel, timings } from "./state.js";
 import { announce } from "./dom.js";
 import { api, listPath } from "./api.js";
 import { forget, paintHighlights, store } from "./highlights.js";
@@ -70,13 +70,6 @@ export function schedulePoll(delay = cfg.pollMs) {
     if (!document.hidden) await poll();
     schedulePoll(Math.min(60000, cfg.pollMs * 2 ** pollFailures));
   }, delay);
-}
-
-export async function loadClaims() {
-  const order = new URLSearchParams(location.search).get("order") === "position" ? "position" : "score";
-  const response = await api("GET", `documents/${DOC}/claims/?order=${order}&unit=utf16`);
-  if (!response.ok) return announce(`Candidate claims could not be loaded: ${response.data.detail}`, { error: true });
-  for (const claim of response.data.results) claims.set(claim.id, claim);
 }
 
 export async function loadAnnotations() {
