@@ -29,7 +29,16 @@ from django.db.models import OuterRef, QuerySet, Subquery
 
 from annotations.domain.errors import Forbidden, NotFound
 from annotations.domain.vocabulary import Role
-from annotations.models import Annotation, Claim, Document, EvidenceLink, Membership, Project, ReviewAssignment
+from annotations.models import (
+    Annotation,
+    Claim,
+    Document,
+    EvidenceLink,
+    Membership,
+    Project,
+    ReviewAssignment,
+    UrlImport,
+)
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -177,6 +186,11 @@ def annotation_for_user(
 def evidence_for_user(user: AnyUser | None, evidence_id: int, *, need: Role | str = Role.REVIEWER) -> EvidenceLink:
     queryset = EvidenceLink.objects.select_related("annotation__document", "added_by")
     return _fetch(queryset, user, "annotation__document__project", "evidence link", need, pk=evidence_id)
+
+
+def url_import_for_user(user: AnyUser | None, job_id: int, *, need: Role | str = Role.REVIEWER) -> UrlImport:
+    queryset = UrlImport.objects.select_related("document", "project")
+    return _fetch(queryset, user, "project", "URL import", need, pk=job_id)
 
 
 # ---- what a user may do --------------------------------------------------------------------------------

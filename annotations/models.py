@@ -14,14 +14,17 @@ from annotations.domain.vocabulary import (  # re-exported: models.X keeps worki
     AnnotationStatus,
     ClaimOrigin,
     ClaimState,
+    LinkStatus,
     Role,
     SegmentationStatus,
     Stance,
+    UrlImportStatus,
 )
 
 __all__ = [
     "Annotation", "AnnotationStatus", "AuditEvent", "Claim", "ClaimOrigin", "ClaimState", "Document", "EvidenceLink",
-    "Membership", "Project", "ReviewAssignment", "ReviewItem", "Role", "SegmentationStatus", "Stance", "Verdict",
+    "LinkStatus", "Membership", "Project", "ReviewAssignment", "ReviewItem", "Role", "SegmentationStatus", "Stance",
+    "UrlImport", "UrlImportStatus", "Verdict",
 ]  # fmt: skip
 
 
@@ -199,6 +202,15 @@ class EvidenceLink(models.Model):
     stance = models.CharField(max_length=10, choices=Stance.choices, default=Stance.CONTEXT)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     added_at = models.DateTimeField(auto_now_add=True)
+    # The background link check (``services.evidence_check_link``): what the link answered, and a text snapshot
+    # of the page kept as the archive copy.
+    link_status = models.CharField(max_length=10, choices=LinkStatus.choices, blank=True)
+    link_http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    link_final_url = models.URLField(max_length=2000, blank=True)
+    link_title = models.CharField(max_length=500, blank=True)
+    link_detail = models.CharField(max_length=500, blank=True, help_text="Why the link is broken or was refused.")
+    link_checked_at = models.DateTimeField(null=True, blank=True)
+    link_snapshot = models.TextField(blank=True, help_text="The page's text when it was checked (archive copy).")
 
     class Meta:
         ordering = ["annotation", "added_at", "id"]
@@ -278,6 +290,30 @@ class ReviewAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document} → {self.reviewer}"
+
+
+class UrlImport(models.Model):
+    """An article to fetch from the web into a desk, done by the worker (``services.url_import_run``)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="url_imports")
+    url = models.URLField(max_length=2000)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=10, choices=UrlImportStatus.choices, default=UrlImportStatus.QUEUED)
+    error = models.TextField(blank=True)
+    document = models.ForeignKey(Document, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    duplicate = models.BooleanField(default=False, help_text="The page's text was already a document of the desk.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=UrlImportStatus.values), name="url_import_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.status})"
 
 
 class ReviewItem(Annotation):

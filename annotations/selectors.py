@@ -153,7 +153,9 @@ def annotations_for_user(user: AbstractBaseUser) -> QuerySet[Annotation]:
     return (
         access.annotations_visible(user)
         .select_related("author")
-        .prefetch_related(Prefetch("evidence", queryset=EvidenceLink.objects.select_related("added_by")))
+        .prefetch_related(
+            Prefetch("evidence", queryset=EvidenceLink.objects.select_related("added_by").defer("link_snapshot"))
+        )  # the archive copy is its own endpoint
     )
 
 

@@ -41,3 +41,24 @@ def sweep_segmentation() -> int:
     from annotations import services
 
     return services.segmentation_sweep()
+
+
+_FETCH_TASK = {"acks_late": True, "reject_on_worker_lost": True, "soft_time_limit": 60, "time_limit": 90}
+
+
+@shared_task(name="annotations.import_url", **_FETCH_TASK)
+def import_url(job_id: int) -> dict:
+    """Fetch an article from the web into its desk (``services.url_import_run``; safe to run twice)."""
+    from annotations import services
+
+    job = services.url_import_run(job_id=job_id)
+    return {"status": job.status, "document": job.document_id, "error": job.error}
+
+
+@shared_task(name="annotations.check_evidence_link", **_FETCH_TASK)
+def check_evidence_link(evidence_id: int) -> str:
+    """Check one evidence link (``services.evidence_check_link``)."""
+    from annotations import services
+
+    link = services.evidence_check_link(evidence_id=evidence_id)
+    return link.link_status if link else "deleted"

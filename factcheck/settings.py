@@ -164,6 +164,14 @@ UPLOAD_MAX_ARTICLES = env_int("UPLOAD_MAX_ARTICLES", 1000, minimum=1)
 # One verdict import (API or CLI) holds at most this many records (documents + annotations): bounded work.
 VERDICT_IMPORT_MAX_RECORDS = env_int("VERDICT_IMPORT_MAX_RECORDS", 20_000, minimum=1)
 
+# Fetching URLs people type (article imports, evidence link checks): at most this long and this big; addresses in
+# FETCH_ALLOWED_NETWORKS (CIDR list, e.g. an intranet news archive) are fetched although they are not public.
+FETCH_TIMEOUT = env_int("FETCH_TIMEOUT", 10, minimum=1)
+FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
+FETCH_ALLOWED_NETWORKS = env_list("FETCH_ALLOWED_NETWORKS", [])
+# Check every evidence link in the background (status, final URL, title, a text snapshot as the archive copy).
+LINK_CHECKS = env_bool("LINK_CHECKS", True)
+
 # E-mail (invitations, notifications): printed to the console unless EMAIL_BACKEND names another backend;
 # SMTP takes EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD and EMAIL_USE_TLS.
 _EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -277,6 +277,7 @@ def measure_once(browser, state, url: str) -> dict:
         page.wait_for_function("() => window.__annotatePanelMs !== undefined", timeout=5000)
         panel.append(page.evaluate("[window.__annotatePanelMs, window.__annotatePanelSyncMs]"))
         page.keyboard.press("Escape")
+    result.update(scroll_claims(page))
     context.close()
     pages = result.pop("pages")
     result["api_first_sent"] = pages[0]["sent"]
@@ -290,6 +291,27 @@ def measure_once(browser, state, url: str) -> dict:
     result["panel_handler"] = statistics.median(p[1] for p in panel)
     result["errors"] = errors
     return result
+
+
+def scroll_claims(page) -> dict:
+    """Scroll the candidate-claim list to its end (it loads the next page of the API as its end comes into
+    view) and measure the longest main-thread task meanwhile, then a search and a filter change."""
+    page.evaluate("window.__longtasks = []")
+    started = page.evaluate("performance.now()")
+    for _ in range(200):
+        if page.evaluate("document.getElementById('claim-list-more').hidden"):
+            break
+        page.evaluate("document.getElementById('claim-list-more').scrollIntoView()")
+        page.wait_for_timeout(150)
+    loaded = page.evaluate("document.querySelectorAll('#claim-list li').length")
+    scrolled = page.evaluate("performance.now()") - started
+    page.get_by_placeholder("Search claims").fill("Maduro")
+    page.wait_for_timeout(800)
+    page.get_by_label("Which claims").select_option("checkworthy")
+    page.wait_for_timeout(800)
+    tasks = page.evaluate("window.__longtasks")
+    return {"claims_loaded": loaded, "claims_scroll": scrolled,
+            "claims_longest": max((d for _, d in tasks), default=0.0)}  # fmt: skip
 
 
 def run_benchmark(args) -> None:
@@ -340,10 +362,11 @@ def run_benchmark(args) -> None:
 
     keys = [
         "html", "dcl", "fcp", "js", "api_first_sent", "api_wait", "api_last_received", "paint", "ready", "painted",
-        "longest", "longest_before_ready", "tbt", "panel", "panel_handler",
+        "longest", "longest_before_ready", "tbt", "panel", "panel_handler", "claims_scroll", "claims_longest",
     ]  # fmt: skip
     medians = {key: round(statistics.median(r[key] for r in runs), 1) for key in keys}
-    medians.update(runs=args.runs, chars=runs[0]["chars"], annotations=runs[0]["loaded"], ranges=runs[0]["ranges"])
+    medians.update(runs=args.runs, chars=runs[0]["chars"], annotations=runs[0]["loaded"], ranges=runs[0]["ranges"],
+                   claims=runs[0]["claims_loaded"])  # fmt: skip
     if args.json:
         print(json.dumps(medians))
         return
@@ -359,6 +382,8 @@ def run_benchmark(args) -> None:
         ("longest main-thread task", "longest"), ("  of which before ready", "longest_before_ready"),
         ("total blocking time", "tbt"), ("selection -> panel (next frame)", "panel"),
         ("selection -> panel (handler)", "panel_handler"),
+        (f"claim list scrolled to its end ({medians['claims']})", "claims_scroll"),
+        ("  longest task meanwhile (+ search, filter)", "claims_longest"),
     ]  # fmt: skip
     for label, key in rows:
         print(f"  {label:<34} {medians[key]:>8.1f} ms")

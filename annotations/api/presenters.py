@@ -10,7 +10,16 @@ from annotations import access
 from annotations.domain.spans import OffsetConverter
 from annotations.domain.verdicts import Verdict
 from annotations.domain.vocabulary import EDITABLE_STATUSES, is_checkworthy
-from annotations.models import Annotation, AuditEvent, Claim, Document, EvidenceLink, Membership, Project
+from annotations.models import (
+    Annotation,
+    AuditEvent,
+    Claim,
+    Document,
+    EvidenceLink,
+    Membership,
+    Project,
+    UrlImport,
+)
 
 _datetime = DateTimeField()
 
@@ -42,6 +51,21 @@ def present_evidence(link: EvidenceLink) -> dict:
     return {
         "id": link.pk, "url": link.url, "title": link.title, "quoted_passage": link.quoted_passage,
         "stance": link.stance, "added_by": present_user(link.added_by), "added_at": stamp(link.added_at),
+        "link_check": None if not link.link_status else {
+            "status": link.link_status, "http_status": link.link_http_status, "final_url": link.link_final_url,
+            "title": link.link_title, "detail": link.link_detail, "checked_at": stamp(link.link_checked_at),
+        },
+    }  # fmt: skip
+
+
+def present_url_import(job: UrlImport, page_url) -> dict:
+    """UrlImportOut. ``page_url(document)`` links the imported (or already present) document's page."""
+    document = job.document
+    return {
+        "id": job.pk, "url": job.url, "status": job.status, "error": job.error, "duplicate": job.duplicate,
+        "document": None if document is None else {"id": document.pk, "title": document.title,
+                                                   "url": page_url(document)},
+        "created_at": stamp(job.created_at), "finished_at": stamp(job.finished_at),
     }  # fmt: skip
 
 

@@ -5,7 +5,15 @@ from rest_framework import serializers
 
 from annotations.domain.verdicts import Verdict
 from annotations.domain.workflow import TRANSITIONS
-from annotations.models import AnnotationStatus, ClaimState, Role, SegmentationStatus, Stance
+from annotations.models import (
+    AnnotationStatus,
+    ClaimState,
+    LinkStatus,
+    Role,
+    SegmentationStatus,
+    Stance,
+    UrlImportStatus,
+)
 
 # Text fields keep their whitespace: a quote that starts or ends with a space must still match the body.
 Text = serializers.CharField
@@ -145,6 +153,36 @@ class ClaimOut(serializers.Serializer):
     my_annotation = serializers.IntegerField(allow_null=True, help_text="The caller's annotation of this claim.")
 
 
+class LinkCheckOut(serializers.Serializer):
+    status = serializers.ChoiceField(choices=LinkStatus.choices)
+    http_status = serializers.IntegerField(allow_null=True)
+    final_url = serializers.CharField(help_text="Where the link led, after redirects.")
+    title = serializers.CharField(help_text="The page's title.")
+    detail = serializers.CharField(help_text="Why it is broken or was refused.")
+    checked_at = serializers.DateTimeField()
+
+
+class UrlImportIn(serializers.Serializer):
+    url = serializers.CharField(max_length=2000)
+
+
+class UrlImportDocumentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    url = serializers.CharField()
+
+
+class UrlImportOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+    status = serializers.ChoiceField(choices=UrlImportStatus.choices)
+    error = serializers.CharField()
+    duplicate = serializers.BooleanField()
+    document = UrlImportDocumentOut(allow_null=True)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+
 class EvidenceIn(serializers.Serializer):
     url = serializers.CharField(max_length=2000)
     title = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
@@ -167,6 +205,7 @@ class EvidenceOut(serializers.Serializer):
     stance = serializers.CharField()
     added_by = UserOut()
     added_at = serializers.DateTimeField()
+    link_check = LinkCheckOut(allow_null=True, help_text="What the link answered when the worker checked it.")
 
 
 class QuoteOut(serializers.Serializer):

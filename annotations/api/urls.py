@@ -29,6 +29,8 @@ urlpatterns = [
     path(
         "v1/projects/<slug:slug>/members/<str:username>/", views.ProjectMemberApi.as_view(), name="api-project-member"
     ),
+    path("v1/projects/<slug:slug>/url-imports", views.ProjectUrlImportsApi.as_view(), name="api-project-url-imports"),
+    path("v1/url-imports/<int:pk>/", views.UrlImportDetailApi.as_view(), name="api-url-import"),
     path("v1/projects/<slug:slug>/uploads", views.ProjectUploadApi.as_view(), name="api-project-upload"),
     path("v1/projects/<slug:slug>/export", ProjectExportView.as_view(), name="api-project-export"),
     path(
@@ -56,6 +58,7 @@ urlpatterns = [
     path("v1/annotations/<int:pk>/review", views.AnnotationTransitionApi.as_view(), name="api-annotation-review"),
     path("v1/annotations/<int:pk>/evidence/", views.AnnotationEvidenceApi.as_view(), name="api-annotation-evidence"),
     path("v1/evidence/<int:pk>/", views.EvidenceDetailApi.as_view(), name="api-evidence"),
+    path("v1/evidence/<int:pk>/snapshot", views.EvidenceSnapshotApi.as_view(), name="api-evidence-snapshot"),
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # Redoc injects <style> elements at run time, so its page alone allows inline styles (scripts stay strict).

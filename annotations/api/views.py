@@ -30,6 +30,8 @@ from annotations.api.presenters import (
     present_member,
     present_project,
     present_upload_result,
+    present_url_import,
+    stamp,
 )
 from annotations.api.schema import ANNOTATION_FILTER_PARAMETERS, UNIT
 from annotations.domain.article_files import ArticleFileError, read_article_bytes
@@ -261,6 +263,26 @@ class ProjectUploadApi(APIView):
         return Response(body)
 
 
+class ProjectUrlImportsApi(APIView):
+    @extend_schema(operation_id="project_url_import", request=s.UrlImportIn, responses={202: s.UrlImportOut},
+                   description="Import the article at a URL (any member): the worker fetches it (public http/https "
+                   "addresses only, at most 5 redirects, 5 MB, 10 s; HTML or text) and imports it as an upload. "
+                   "Poll `GET /api/v1/url-imports/{id}` for the outcome.")  # fmt: skip
+    def post(self, request: Request, slug: str) -> Response:
+        project = access.project_for_user(request.user, slug)
+        data = s.UrlImportIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        job = services.url_import_request(project=project, user=request.user, url=data.validated_data["url"])
+        job = access.url_import_for_user(request.user, job.pk)  # after commit hooks (eager): its outcome
+        return Response(present_url_import(job, _page_url), status=status.HTTP_202_ACCEPTED)
+
+
+class UrlImportDetailApi(APIView):
+    @extend_schema(operation_id="url_import_retrieve", responses=s.UrlImportOut)
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(present_url_import(access.url_import_for_user(request.user, pk), _page_url))
+
+
 def _page_url(document: Document) -> str:
     return reverse("document-detail", args=[document.pk])
 
@@ -486,6 +508,20 @@ class AnnotationEvidenceApi(APIView):
         data.is_valid(raise_exception=True)
         link = services.evidence_add(annotation=annotation, user=request.user, **data.validated_data)
         return Response(present_evidence(link), status=status.HTTP_201_CREATED)
+
+
+class EvidenceSnapshotApi(APIView):
+    @extend_schema(
+        operation_id="evidence_snapshot",
+        responses=inline_serializer("EvidenceSnapshot", {"url": drf_serializers.CharField(),
+                                                         "checked_at": drf_serializers.DateTimeField(allow_null=True),
+                                                         "text": drf_serializers.CharField()}),
+        description="The archive copy of an evidence link: the page's text when the worker checked it.",
+    )  # fmt: skip
+    def get(self, request: Request, pk: int) -> Response:
+        link = access.evidence_for_user(request.user, pk)
+        return Response({"url": link.link_final_url or link.url, "checked_at": stamp(link.link_checked_at),
+                         "text": link.link_snapshot})  # fmt: skip
 
 
 class EvidenceDetailApi(APIView):

@@ -109,3 +109,21 @@ def is_checkworthy(*, state: str, score: float | None, threshold: float) -> bool
     if state == ClaimState.ACCEPTED:
         return True
     return state == ClaimState.CANDIDATE and score is not None and score >= threshold
+
+
+class UrlImportStatus(Vocabulary):
+    """An article being fetched from the web: queued → fetching → done | failed."""
+
+    QUEUED = "queued"
+    FETCHING = "fetching"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class LinkStatus(Vocabulary):
+    """What an evidence link answered when the worker checked it."""
+
+    OK = "ok"
+    REDIRECTED = "redirected"  # answered, at another address
+    BROKEN = "broken"  # an error status, or no answer
+    REFUSED = "refused"  # not fetched: a private address, not http(s), …

@@ -11,6 +11,7 @@ Call sites use ``services.x``; this package re-exports every public write and er
 * ``review``        annotation_transition, documents_assign
 * ``segmentation``  document_segment, document_request_segmentation, segmentation_enqueue, segmentation_sweep
 * ``verdict_import``  annotation_import and the rules of desk imports and restores
+* ``web``           url_import_request/url_import_run, evidence_check_link (fetched by the worker, SSRF-safe)
 * ``audit``         audit_record (AuditEvent rows), ``tokens`` token_rotate/token_revoke, ``errors`` typed errors
 """
 
@@ -68,6 +69,12 @@ from annotations.services.verdict_import import (
     verdict_author,
     verdict_import_check,
 )
+from annotations.services.web import (
+    evidence_check_link,
+    evidence_link_check_enqueue,
+    url_import_request,
+    url_import_run,
+)
 
 __all__ = [
     "AnnotationRejected",
@@ -102,7 +109,9 @@ __all__ = [
     "documents_assign",
     "documents_needing_segmentation",
     "evidence_add",
+    "evidence_check_link",
     "evidence_delete",
+    "evidence_link_check_enqueue",
     "evidence_update",
     "imported_status",
     "membership_invite",
@@ -114,6 +123,8 @@ __all__ = [
     "segmentation_sweep",
     "token_revoke",
     "token_rotate",
+    "url_import_request",
+    "url_import_run",
     "user_get_or_create_inactive",
     "verdict_author",
     "verdict_import_check",

@@ -11,6 +11,7 @@ from annotations.services.annotations import touch
 from annotations.services.audit import audit_record, diff, evidence_snapshot
 from annotations.services.errors import Conflict, Forbidden
 from annotations.services.validation import clean_stance, clean_url
+from annotations.services.web import evidence_link_check_enqueue
 
 
 def _lock(annotation_id: int) -> Annotation:
@@ -41,8 +42,10 @@ def evidence_add(
     access.require(user, annotation.document.project_id, Role.REVIEWER)
     annotation = _lock(annotation.pk)
     _check_author(annotation, user, "add evidence to it")
-    return evidence_insert(annotation=annotation, added_by=user, url=url, title=title, quoted_passage=quoted_passage,
+    link = evidence_insert(annotation=annotation, added_by=user, url=url, title=title, quoted_passage=quoted_passage,
                            stance=stance)  # fmt: skip
+    evidence_link_check_enqueue(link)
+    return link
 
 
 def evidence_insert(
@@ -70,7 +73,12 @@ def evidence_update(*, evidence_id: int, user: AbstractBaseUser, **changes: str)
     _check_author(link.annotation, user, "change its evidence")
     before = evidence_snapshot(link)
     if "url" in changes:
-        link.url = clean_url(changes["url"], what="evidence URL", required=True)
+        url = clean_url(changes["url"], what="evidence URL", required=True)
+        if url != link.url:  # a new address: what the old one answered says nothing about it
+            link.link_status, link.link_http_status, link.link_checked_at = "", None, None
+            link.link_final_url = link.link_title = link.link_detail = link.link_snapshot = ""
+            evidence_link_check_enqueue(link)  # after commit
+        link.url = url
     if "stance" in changes:
         link.stance = clean_stance(changes["stance"])
     if "title" in changes:

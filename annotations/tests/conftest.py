@@ -105,6 +105,13 @@ def api(api_as, reviewer):
 
 
 @pytest.fixture(autouse=True)
+def _no_link_checks_unless_asked(request, settings):
+    """Evidence link checks fetch the web; tests that add evidence to example.org must not (no network here).
+    Tests of the checks are marked ``link_checks`` and point links at a local server."""
+    settings.LINK_CHECKS = request.node.get_closest_marker("link_checks") is not None
+
+
+@pytest.fixture(autouse=True)
 def _celery_eager_unless_worker(request):
     """Tasks run in-process unless the test is marked celery_worker (settings don't reach app.conf)."""
     from factcheck.celery import app

@@ -251,3 +251,39 @@ def test_an_editor_marks_a_document_done_and_a_reviewer_has_no_such_button(
     expect(page.locator(f"tr[data-document='{document.pk}']")).to_contain_text("✓ Done")
     assert page.locator(".done-toggle").count() == 0
     assert Membership.objects.get(user=reviewer).role == Role.REVIEWER
+
+
+def test_a_thousand_candidate_claims_stay_usable_filter_search_and_load_by_scrolling(
+    page, live_server, reviewer, project
+):
+    from annotations.models import Claim
+
+    sentences = [f"Claim number {n} says the harbour moved {n * 7} containers." for n in range(1000)]
+    sentences[96] = sentences[193] = "The berth will create 900 permanent jobs."  # both score 96/97: first page
+    document = DocumentFactory(project=project, body=" ".join(sentences), segmentation_status="done")
+    start, rows = 0, []
+    for n, text in enumerate(sentences):
+        rows.append(Claim(document=document, start=start, end=start + len(text), text=text, score=(n % 97) / 97))
+        start += len(text) + 1
+    Claim.objects.bulk_create(rows)
+    _log_in(page, live_server, "reviewer")
+    page.goto(f"{live_server.url}/documents/{document.pk}/")
+    page.wait_for_selector("#annotate[data-claims=ready]")
+    items = page.locator("#claim-list li")
+    expect(page.locator("#claim-count")).to_have_text("999 entries")  # the repeated sentence is one entry
+    expect(items).to_have_count(100)
+    expect(page.locator("#claim-list li", has_text="900 permanent jobs").locator(".badge.repeat")).to_have_text("×2")
+    # Scrolling to the end of the list loads the next page by itself.
+    page.locator("#claim-list-more").scroll_into_view_if_needed()
+    expect(items).to_have_count(200)
+    # Search (accents and case aside) and the state filter ask the API again.
+    page.get_by_placeholder("Search claims").fill("HARBOUR MOVED 700 ")
+    expect(items).to_have_count(1)
+    expect(items.first).to_contain_text("Claim number 100 says")
+    page.get_by_placeholder("Search claims").fill("")
+    expect(items).to_have_count(100)
+    items.first.get_by_role("button", name="Dismiss").click()
+    expect(items.first).to_contain_text("Dismissed by reviewer")
+    page.get_by_label("Which claims").select_option("dismissed")
+    expect(items).to_have_count(1)
+    expect(page.locator("#claim-count")).to_have_text("1 entry")

@@ -1,0 +1,270 @@
+"""The one fetcher of URLs people type (import from URL, evidence link checks) refuses what would let a request
+reach inside the network, proven against a local server: loopback, private, link-local, multicast and metadata
+addresses, also after a redirect, also when a name resolves there; more than 5 redirects; over 5 MB; over the time
+limit; a content type that is not a page. The local server is reachable only because a test allows 127.0.0.1."""
+
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.urls import reverse
+
+from annotations import services
+from annotations.domain.vocabulary import LinkStatus, UrlImportStatus
+from annotations.fetching import FetchRefused, address_refusal, fetch
+from annotations.models import Annotation, Document, EvidenceLink, UrlImport
+
+LOCAL = ["127.0.0.1/32"]
+ARTICLE = b"""<!doctype html><html><head><title>Dredging finished early | Courier</title></head><body>
+<nav><a href="/">Home</a></nav><article><h1>Dredging finished early</h1><p>Dredging of the inner channel finished
+two months early, at a cost of 14 million euros, the harbour authority said on Monday.</p><p>Ships of up to 16
+metres draught can now reach the container berths, the authority's director said.</p></article></body></html>"""
+
+
+class Handler(BaseHTTPRequestHandler):
+    routes: dict = {}
+
+    def log_message(self, *args):  # quiet
+        pass
+
+    def do_GET(self):
+        route = self.routes.get(self.path.split("?")[0])
+        if route is None:
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html><body>not here</body></html>")
+            return
+        status, headers, body = route(self) if callable(route) else route
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        if isinstance(body, bytes):
+            self.wfile.write(body)
+        else:
+            for chunk in body:
+                self.wfile.write(chunk)
+                self.wfile.flush()
+
+
+@pytest.fixture
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    Handler.routes = {
+        "/article": (200, {"Content-Type": "text/html; charset=utf-8"}, ARTICLE),
+        "/moved": (301, {"Location": "/article"}, b""),
+        "/to-private": (302, {"Location": "http://10.0.0.7/admin"}, b""),
+        "/to-metadata": (302, {"Location": "http://169.254.169.254/latest/meta-data/"}, b""),
+        "/to-ipv6-loopback": (302, {"Location": "http://[::1]/"}, b""),
+        "/to-file": (302, {"Location": "file:///etc/passwd"}, b""),
+        "/pdf": (200, {"Content-Type": "application/pdf"}, b"%PDF-1.7"),
+        "/big": (200, {"Content-Type": "text/html"}, (b"x" * 65536 for _ in range(100))),  # 6.5 MB, no length
+        "/big-declared": (200, {"Content-Type": "text/html", "Content-Length": str(6 * 1024 * 1024)}, b""),
+        "/gone": (410, {"Content-Type": "text/html"}, b"<html><body>gone</body></html>"),
+    }
+    for n in range(7):  # /loop0 -> /loop1 -> ... -> /loop6 -> /article
+        Handler.routes[f"/loop{n}"] = (302, {"Location": f"/loop{n + 1}" if n < 6 else "/article"}, b"")
+
+    def slow(_handler):
+        def trickle():
+            for _ in range(30):
+                time.sleep(0.1)
+                yield b"<p>slow</p>"
+            Handler.slow_finished = True
+
+        return 200, {"Content-Type": "text/html"}, trickle()
+
+    Handler.slow_finished = False
+
+    Handler.routes["/slow"] = slow
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield base
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_public_page_is_fetched_and_redirects_are_followed(server):
+    page = fetch(f"{server}/moved", allowed_networks=LOCAL)
+    assert (page.status, page.final_url, page.content_type) == (200, f"{server}/article", "text/html")
+    assert page.redirects == [f"{server}/article"] and b"Dredging" in page.body
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [("127.0.0.1", "loopback"), ("::1", "loopback"), ("10.1.2.3", "private"), ("192.168.0.10", "private"),
+     ("172.16.5.5", "private"), ("169.254.169.254", "metadata"), ("169.254.10.10", "link-local"),
+     ("fe80::1", "link-local"), ("224.0.0.251", "multicast"), ("ff02::1", "multicast"), ("0.0.0.0", "unspecified"),  # noqa: S104 (an address to refuse)
+     ("100.64.0.1", "not a public address"), ("::ffff:127.0.0.1", "loopback"), ("fd00:ec2::254", "metadata")],
+)  # fmt: skip
+def test_addresses_inside_the_network_are_refused(address, reason):
+    assert reason in address_refusal(address)
+
+
+def test_public_addresses_are_allowed():
+    assert address_refusal("93.184.215.14") is None and address_refusal("2606:4700::1111") is None
+
+
+def test_the_local_server_itself_is_refused_unless_allowed(server):
+    with pytest.raises(FetchRefused, match="loopback"):
+        fetch(f"{server}/article")
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [("/to-private", "10.0.0.7, a private address"), ("/to-metadata", "a cloud metadata address"),
+     ("/to-ipv6-loopback", "a loopback address"), ("/to-file", "only http and https")],
+)  # fmt: skip
+def test_a_redirect_into_the_network_is_refused(server, path, message):
+    with pytest.raises(FetchRefused, match=message):
+        fetch(f"{server}{path}", allowed_networks=LOCAL)
+
+
+def test_a_name_that_resolves_inside_is_refused_before_any_connection():
+    asked = []
+
+    def resolver(host, port):
+        asked.append(host)
+        return ["93.184.215.14", "10.0.0.8"]  # one of its addresses is private: the whole name is refused
+
+    with pytest.raises(FetchRefused, match=re.escape("news.example resolves to 10.0.0.8, a private address")):
+        fetch("https://news.example/story", resolver=resolver)
+    assert asked == ["news.example"]
+
+
+def test_more_than_five_redirects_are_refused(server):
+    with pytest.raises(FetchRefused, match="more than 5 times"):
+        fetch(f"{server}/loop0", allowed_networks=LOCAL)
+    assert fetch(f"{server}/loop2", allowed_networks=LOCAL).final_url == f"{server}/article"  # 5 are fine
+
+
+def test_a_body_over_the_size_limit_is_refused_whether_declared_or_not(server):
+    with pytest.raises(FetchRefused, match="over the 5,242,880-byte limit"):
+        fetch(f"{server}/big", allowed_networks=LOCAL)
+    with pytest.raises(FetchRefused, match="6,291,456 bytes, over"):
+        fetch(f"{server}/big-declared", allowed_networks=LOCAL)
+
+
+def test_a_slow_page_is_given_up_at_the_time_limit(server):
+    with pytest.raises(FetchRefused, match="too long"):
+        fetch(f"{server}/slow", allowed_networks=LOCAL, timeout=1)
+    assert not Handler.slow_finished  # given up after 1 s of a 3 s page, not after reading it all
+
+
+def test_a_content_type_that_is_not_a_page_is_refused(server):
+    with pytest.raises(FetchRefused, match="application/pdf, not a web page"):
+        fetch(f"{server}/pdf", allowed_networks=LOCAL)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [("ftp://example.org/a", "only http and https"), ("http://user:pw@example.org/", "user name or password"),
+     ("http://[zz]/", "not a valid URL"), ("http:///nohost", "no host")],
+)  # fmt: skip
+def test_urls_that_are_not_plain_web_links_are_refused(url, message):
+    with pytest.raises(FetchRefused, match=message):
+        fetch(url)
+
+
+# ---- import from URL --------------------------------------------------------------------------------------
+
+
+def test_a_member_imports_an_article_from_a_url(api, project, server, settings, django_capture_on_commit_callbacks):
+    settings.FETCH_ALLOWED_NETWORKS = LOCAL
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(reverse("api-project-url-imports", args=[project.slug]), {"url": f"{server}/moved"},
+                            format="json")  # fmt: skip
+    assert response.status_code == 202
+    job = UrlImport.objects.get()
+    assert job.status == UrlImportStatus.DONE and not job.duplicate
+    document = Document.objects.get()
+    assert document.title == "Dredging finished early" and "14 million euros" in document.body
+    assert document.source_url == f"{server}/article" and "<" not in document.body
+    polled = api.get(reverse("api-url-import", args=[job.pk])).json()
+    assert polled["status"] == "done" and polled["document"]["id"] == document.pk
+
+
+def test_an_import_from_a_url_the_server_must_not_fetch_fails_with_the_reason(api, project, server, settings):
+    settings.FETCH_ALLOWED_NETWORKS = LOCAL
+    response = api.post(reverse("api-project-url-imports", args=[project.slug]), {"url": f"{server}/to-metadata"},
+                        format="json")  # fmt: skip
+    job = UrlImport.objects.get(pk=response.json()["id"])
+    if job.status == UrlImportStatus.QUEUED:  # the on-commit hook of a test transaction: run it as the worker would
+        job = services.url_import_run(job_id=job.pk)
+    assert job.status == UrlImportStatus.FAILED and "metadata" in job.error
+    assert not Document.objects.exists()
+
+
+def test_running_a_url_import_twice_imports_once(project, reviewer, server, settings):
+    settings.FETCH_ALLOWED_NETWORKS = LOCAL
+    job = UrlImport.objects.create(project=project, url=f"{server}/article", requested_by=reviewer)
+    services.url_import_run(job_id=job.pk)
+    services.url_import_run(job_id=job.pk)  # a redelivered message
+    assert Document.objects.count() == 1
+
+
+def test_an_outsider_cannot_import_into_or_see_a_desks_url_imports(api_as, outsider, reviewer, project):
+    job = UrlImport.objects.create(project=project, url="https://example.org/a", requested_by=reviewer)
+    client = api_as(outsider)
+    assert client.get(reverse("api-url-import", args=[job.pk])).status_code == 404
+    response = client.post(reverse("api-project-url-imports", args=[project.slug]), {"url": "https://example.org/"},
+                           format="json")  # fmt: skip
+    assert response.status_code == 404
+
+
+def test_a_url_import_of_a_bad_url_is_a_400(api, project):
+    response = api.post(reverse("api-project-url-imports", args=[project.slug]), {"url": "javascript:alert(1)"},
+                        format="json")  # fmt: skip
+    assert response.status_code == 400
+    assert not UrlImport.objects.exists()
+
+
+# ---- evidence link checks ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_annotation(reviewer, document):
+    return Annotation.objects.create(document=document, author=reviewer, start=0, end=3, quote=document.body[:3])
+
+
+@pytest.mark.link_checks
+def test_an_evidence_link_is_checked_and_its_page_kept_as_the_archive_copy(
+    api, own_annotation, server, settings, django_capture_on_commit_callbacks
+):
+    settings.FETCH_ALLOWED_NETWORKS = LOCAL
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(reverse("api-annotation-evidence", args=[own_annotation.pk]),
+                            {"url": f"{server}/moved", "stance": "supports"}, format="json")  # fmt: skip
+    assert response.status_code == 201
+    link = EvidenceLink.objects.get()
+    assert link.link_status == LinkStatus.REDIRECTED and link.link_final_url == f"{server}/article"
+    assert link.link_title == "Dredging finished early" and "14 million euros" in link.link_snapshot
+    shown = api.get(reverse("api-annotation", args=[own_annotation.pk])).json()["evidence"][0]["link_check"]
+    assert shown["status"] == "redirected" and shown["final_url"] == f"{server}/article"
+    snapshot = api.get(reverse("api-evidence-snapshot", args=[link.pk])).json()
+    assert "14 million euros" in snapshot["text"]
+
+
+@pytest.mark.link_checks
+@pytest.mark.parametrize(
+    ("path", "status", "detail"),
+    [("/gone", LinkStatus.BROKEN, "answered 410"), ("/to-private", LinkStatus.REFUSED, "private address"),
+     ("/article", LinkStatus.OK, "")],
+)  # fmt: skip
+def test_a_broken_or_refused_evidence_link_says_so(own_annotation, reviewer, server, settings, path, status, detail):
+    settings.FETCH_ALLOWED_NETWORKS = LOCAL
+    link = EvidenceLink.objects.create(annotation=own_annotation, url=f"{server}{path}", added_by=reviewer)
+    services.evidence_check_link(evidence_id=link.pk)
+    link.refresh_from_db()
+    assert link.link_status == status and detail in link.link_detail
+
+
+def test_without_link_checks_nothing_is_fetched(api, own_annotation, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post(reverse("api-annotation-evidence", args=[own_annotation.pk]), {"url": "https://example.org/x"},
+                 format="json")  # fmt: skip
+    assert EvidenceLink.objects.get().link_status == ""
