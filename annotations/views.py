@@ -107,6 +107,7 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
         "pollMs": 5000,
         "pageSize": 2500,
         "quoteContext": QUOTE_CONTEXT,
+        "evidenceArchiveUrl": reverse("evidence-archive", args=[0]),  # …/0/archive/: the id goes in place of 0
         "csrfToken": get_token(request),  # also makes sure the csrftoken cookie is set
     }
     removed = (document.metadata or {}).get("boilerplate") or {}
@@ -124,3 +125,10 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
         "annotate_config": config,
     }
     return render(request, "annotations/document_detail.html", context)
+
+
+@login_required
+def evidence_archive(request: HttpRequest, evidence_id: int) -> HttpResponse:
+    """The archive copy of an evidence link: the page's text when the worker checked it."""
+    link = access.evidence_for_user(request.user, evidence_id)
+    return render(request, "annotations/evidence_archive.html", {"link": link})

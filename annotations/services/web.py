@@ -15,6 +15,7 @@ from annotations.domain.text import normalize_line
 from annotations.domain.vocabulary import LinkStatus, Role, UrlImportStatus
 from annotations.fetching import HTML_TYPES, FetchRefused, fetch
 from annotations.models import EvidenceLink, Project, UrlImport
+from annotations.services.annotations import touch
 from annotations.services.errors import AppError
 from annotations.services.validation import clean_url
 from annotations.tasks import check_evidence_link as check_evidence_link_task
@@ -130,7 +131,8 @@ def evidence_check_link(*, evidence_id: int) -> EvidenceLink | None:
             fields["link_status"] = LinkStatus.REDIRECTED if moved else LinkStatus.OK
             fields["link_title"], fields["link_snapshot"] = _page_text(fetched)
     # Only if the link still points where it did: an edit meanwhile queued a check of its own.
-    EvidenceLink.objects.filter(pk=evidence_id, url=url).update(**fields)
+    if EvidenceLink.objects.filter(pk=evidence_id, url=url).update(**fields):
+        touch(link.annotation_id)  # pages that sync see the outcome (the annotation's version does not change)
     return EvidenceLink.objects.filter(pk=evidence_id).first()
 
 

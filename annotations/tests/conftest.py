@@ -101,6 +101,18 @@ def api(api_as, reviewer):
     return api_as(reviewer)
 
 
+# ---- a local web site ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def server():
+    """Base URL of a local web server (``local_site.py``); the fetcher reaches it only with LOCAL allowed."""
+    from annotations.tests.local_site import local_site
+
+    with local_site() as base:
+        yield base
+
+
 # ---- Celery -----------------------------------------------------------------------------
 
 

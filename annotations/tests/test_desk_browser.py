@@ -18,6 +18,7 @@ from annotations import services
 from annotations.domain.vocabulary import AnnotationStatus, Role, SegmentationStatus
 from annotations.models import Annotation, Document, Membership, Project
 from annotations.tests.factories import DocumentFactory, UserFactory
+from annotations.tests.local_site import LOCAL
 
 pytestmark = pytest.mark.browser
 User = get_user_model()
@@ -287,3 +288,41 @@ def test_a_thousand_candidate_claims_stay_usable_filter_search_and_load_by_scrol
     page.get_by_label("Which claims").select_option("dismissed")
     expect(items).to_have_count(1)
     expect(page.locator("#claim-count")).to_have_text("1 entry")
+
+
+def test_an_article_is_imported_from_a_url_and_a_refused_url_says_why(page, live_server, editor, project, server,
+                                                                      settings):  # fmt: skip
+    settings.FETCH_ALLOWED_NETWORKS = LOCAL
+    _log_in(page, live_server, "editor")
+    page.goto(f"{live_server.url}/projects/{project.slug}/")
+    page.get_by_text("Import from URL", exact=True).click()
+    page.get_by_label("Article URL").fill(f"{server}/moved")
+    page.get_by_role("button", name="Import", exact=True).last.click()
+    results = page.locator("#upload-results")
+    expect(results.locator("li.upload-file", has_text=f"{server}/moved")).to_contain_text("imported", timeout=15_000)
+    expect(page.locator("table.dashboard")).to_contain_text("Dredging finished early")
+    page.get_by_label("Article URL").fill(f"{server}/to-metadata")
+    page.get_by_role("button", name="Import", exact=True).last.click()
+    expect(results.locator("li.upload-file", has_text="to-metadata")).to_contain_text("cloud metadata address",
+                                                                                      timeout=15_000)  # fmt: skip
+    assert Document.objects.filter(project=project).count() == 1
+
+
+@pytest.mark.link_checks
+def test_the_panel_shows_where_an_evidence_link_leads_and_its_archive_copy(page, live_server, reviewer, document,
+                                                                           server, settings):  # fmt: skip
+    settings.FETCH_ALLOWED_NETWORKS = LOCAL
+    annotation = Annotation.objects.create(document=document, author=reviewer, start=0, end=3,
+                                           quote=document.body[:3], verdict="false")  # fmt: skip
+    services.evidence_add(annotation=annotation, user=reviewer, url=f"{server}/moved", title="Harbour report")
+    services.evidence_check_link(evidence_id=annotation.evidence.get().pk)  # what the worker does after commit
+    _log_in(page, live_server, "reviewer")
+    page.goto(f"{live_server.url}/documents/{document.pk}/#annotation-{annotation.pk}")
+    page.wait_for_selector("#annotate[data-state=ready]")
+    check = page.locator("#panel-evidence .link-check")
+    expect(check).to_contain_text(f"redirects to {server}/article")
+    with page.context.expect_page() as archive_info:
+        check.get_by_role("link", name="archive copy").click()
+    archive = archive_info.value
+    archive.wait_for_load_state()
+    expect(archive.locator(".archive-text")).to_contain_text("14 million euros")

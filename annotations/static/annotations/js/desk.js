@@ -222,6 +222,39 @@ $("paste-form").addEventListener("submit", async (event) => {
   showBatch();
 });
 
+// ---- import from URL: the worker fetches it; the page asks how it went until it is done -------------------
+
+$("url-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const input = $("import-url");
+  const url = input.value.trim();
+  if (!url) return input.focus();
+  batch.total += 1;
+  showBatch();
+  const item = fileItem(url);
+  item.querySelector(".file-state").textContent = "fetching…";
+  let { ok, data } = await send("POST", `${API}projects/${cfg.project}/url-imports`, { json: { url }, csrf });
+  for (let tries = 0; ok && (data.status === "queued" || data.status === "fetching") && tries < 120; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    ({ ok, data } = await send("GET", `${API}url-imports/${data.id}/`));
+  }
+  batch.finished += 1;
+  if (ok && data.status === "done") {
+    const result = { status: data.duplicate ? "duplicate" : "imported", source: url, document: { ...data.document, set_aside: 0 } };
+    const list = el("ul", "articles");
+    list.append(describe(result));
+    item.append(list);
+    count(data.duplicate ? "duplicates" : "imported");
+    settle(item, "done", data.duplicate ? "duplicate" : "imported");
+    input.value = "";
+    refreshSoon();
+  } else {
+    count("failed");
+    settle(item, "failed", ok ? data.error || `still ${data.status}: look again later` : data.detail);
+  }
+  showBatch();
+});
+
 // ---- the document list: refreshed as files land, polled while segmentation runs ---------------------------
 
 let refreshTimer = 0;

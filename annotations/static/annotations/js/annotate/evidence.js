@@ -41,6 +41,7 @@ function evidenceItem(ev, removable) {
   const item = el("li", { class: `evidence stance-${ev.stance}` }, el("span", { class: "stance", text: stance }), " ", link);
   if (!safe || label !== ev.url) item.append(el("span", { class: "evidence-url muted small", text: ev.url }));
   if (ev.quoted_passage) item.append(el("blockquote", { class: "small", text: ev.quoted_passage }));
+  if (ev.link_check) item.append(linkCheck(ev));
   if (removable?.kind === "staged") {
     item.append(el("span", { class: "muted small", text: " (not saved yet) " }),
       el("button", { type: "button", class: "link small", "data-staged": String(removable.index), text: "Remove", "aria-label": `Remove ${label}` }));
@@ -51,6 +52,23 @@ function evidenceItem(ev, removable) {
       el("button", { type: "button", class: "link small", "data-evidence": String(removable.id), "data-action": "delete-evidence", text: "Delete", "aria-label": `Delete evidence ${label}` }));
   }
   return item;
+}
+
+/** What the link answered when the worker checked it, and its archive copy. */
+function linkCheck(ev) {
+  const check = ev.link_check;
+  const when = check.checked_at ? ` (checked ${check.checked_at.slice(0, 10)})` : "";
+  const box = el("span", { class: `link-check link-${check.status} small` });
+  if (check.status === "ok") box.append(`link works${when}`);
+  else if (check.status === "redirected") {
+    const target = httpUrl(check.final_url);
+    box.append("redirects to ", target ? el("a", { href: target, target: "_blank", rel: "noopener noreferrer", text: check.final_url }) : check.final_url, when);
+  } else if (check.status === "refused") box.append(`not checked: ${check.detail}`);
+  else box.append(`link broken: ${check.detail}${when}`);
+  if (check.status === "ok" || check.status === "redirected") {
+    box.append(" · ", el("a", { href: cfg.evidenceArchiveUrl.replace(/\/0\/archive\/$/, `/${ev.id}/archive/`), target: "_blank", rel: "noopener", text: "archive copy" }));
+  }
+  return box;
 }
 
 /** The in-place form for one saved evidence link (kept across re-renders while it is open). */
