@@ -326,3 +326,104 @@ def test_the_panel_shows_where_an_evidence_link_leads_and_its_archive_copy(page,
     archive = archive_info.value
     archive.wait_for_load_state()
     expect(archive.locator(".archive-text")).to_contain_text("14 million euros")
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _no_sideways_scroll(page) -> None:
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1, f"the page scrolls sideways by {overflow}px at {PHONE['width']}px"
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"] or a["y"] + a["height"] <= b["y"]
+                or b["y"] + b["height"] <= a["y"])  # fmt: skip
+
+
+def test_on_a_phone_the_pages_fit_the_screen_and_the_message_covers_no_button(page, live_server, reviewer, project):
+    for n in range(3):
+        DocumentFactory(project=project, title=f"A rather long article title number {n} about harbour expansion",
+                        segmentation_status="done")  # fmt: skip
+    document = Document.objects.first()
+    page.set_viewport_size(PHONE)
+    _log_in(page, live_server, "reviewer")
+    _no_sideways_scroll(page)
+    page.goto(f"{live_server.url}/projects/{project.slug}/")
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(DOCS / "desk-page-phone.png"), full_page=True)
+    page.goto(f"{live_server.url}/documents/{document.pk}/")
+    page.wait_for_selector("#annotate[data-state=ready]")
+    _no_sideways_scroll(page)
+    page.locator("#document-body").focus()
+    page.evaluate("""() => { const t = document.getElementById('document-body').firstChild;
+                             getSelection().setBaseAndExtent(t, 0, t, 20); }""")
+    page.keyboard.press("5")
+    page.keyboard.press("Control+Enter")
+    expect(page.locator("#annotate-status")).to_contain_text("Saved")
+    _no_sideways_scroll(page)
+    # A message while the panel is open (saving again with the same verdict says so), over the panel's buttons?
+    page.locator("#annotation-list li .ann-open").first.click()
+    expect(page.locator("#annotation-panel")).to_be_visible()
+    page.get_by_label("Rationale").fill("Checked with the statistics office.")
+    page.get_by_label("Rationale").press("Control+Enter")
+    expect(page.locator("#annotate-status")).to_contain_text("Saved")
+    page.locator("#annotation-list li .ann-open").first.click()
+    page.evaluate("document.getElementById('annotate-status').classList.add('visible')")
+    _no_sideways_scroll(page)
+    page.screenshot(path=str(DOCS / "annotate-phone-panel.png"))
+    toast = page.locator("#annotate-status").bounding_box()
+    for button in page.locator("#annotation-panel button:visible").all():
+        box = button.bounding_box()
+        assert box is None or not _overlap(toast, box), f"the message covers {button.inner_text()!r}"
+    page.screenshot(path=str(DOCS / "annotate-phone.png"))
+
+
+def test_a_skip_link_leads_past_the_header_to_the_text(page, live_server, reviewer, document):
+    _log_in(page, live_server, "reviewer")
+    page.goto(f"{live_server.url}/documents/{document.pk}/")
+    page.wait_for_selector("#annotate[data-state=ready]")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to the text")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.closest('header') === null")
+    assert focused  # the next stop is past the header's links
+
+
+def test_close_with_unsaved_text_asks_first_like_esc(page, live_server, reviewer, document):
+    _log_in(page, live_server, "reviewer")
+    page.goto(f"{live_server.url}/documents/{document.pk}/")
+    page.wait_for_selector("#annotate[data-state=ready]")
+    page.locator("#document-body").focus()
+    page.evaluate("""() => { const t = document.getElementById('document-body').firstChild;
+                             getSelection().setBaseAndExtent(t, 4, t, 16); }""")
+    page.keyboard.press("a")
+    page.get_by_label("Rationale").fill("Half-written reasoning")
+    page.get_by_role("button", name="Cancel").click()
+    expect(page.locator("#annotation-panel")).to_be_visible()
+    expect(page.locator("#panel-error")).to_contain_text("unsaved changes: press Cancel again")
+    page.get_by_role("button", name="Discard changes").click()
+    expect(page.locator("#annotation-panel")).to_be_hidden()
+    assert not Annotation.objects.exists()
+
+
+def test_a_mouse_selection_that_starts_inside_a_word_takes_the_whole_word(page, live_server, reviewer, document):
+    _log_in(page, live_server, "reviewer")
+    page.goto(f"{live_server.url}/documents/{document.pk}/")
+    page.wait_for_selector("#annotate[data-state=ready]")
+    box = page.evaluate(
+        """() => { const t = document.getElementById('document-body').firstChild; const r = new Range();
+                   const i = t.data.indexOf('unemployment') + 3;  // inside "unemployment"
+                   r.setStart(t, i); r.setEnd(t, i + 1); const a = r.getBoundingClientRect();
+                   const j = t.data.indexOf('rate') + 2; r.setStart(t, j); r.setEnd(t, j + 1);
+                   const b = r.getBoundingClientRect();
+                   return [a.x + 1, a.y + a.height / 2, b.x + 1, b.y + b.height / 2]; }"""
+    )
+    page.mouse.move(box[0], box[1])
+    page.mouse.down()
+    page.mouse.move(box[2], box[3], steps=5)
+    page.mouse.up()
+    expect(page.locator("#panel-quote")).to_have_text("unemployment rate")

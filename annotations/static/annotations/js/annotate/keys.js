@@ -4,11 +4,11 @@
 // keys, Ctrl+Enter to save, Esc to close (twice with unsaved changes), Alt+M, and the evidence editor's keys.
 
 import { authorName, bodyEl, caretNote, claims, panel, panelEl, statusLabel, VERDICT_KEYS, verdictLabel } from "./state.js";
-import { announce, setError } from "./dom.js";
+import { announce } from "./dom.js";
 import { caretAt, caretOffset, LEN, liveRange, offsetOf, pointAt, reveal, selectionSpan, selectSpan } from "./text.js";
 import { covering, visibleSorted } from "./highlights.js";
 import { hideTooltip, placeCaret, setMark, showTooltip, updateCaret } from "./marks.js";
-import { chooseVerdict, chosenVerdict, closePanel, isDirty, moveToSelection, openExisting, openNew, save } from "./panel.js";
+import { chooseVerdict, chosenVerdict, moveToSelection, openExisting, openNew, requestClose, save } from "./panel.js";
 import { cancelEvidenceEdit, saveEvidenceEdit } from "./evidence.js";
 
 function describe(a) {
@@ -164,11 +164,7 @@ function onPanelKey(event) {
   }
   if (event.key === "Escape") {
     event.preventDefault();
-    if (isDirty() && !panel.escArmed) {
-      panel.escArmed = true;
-      return setError("You have unsaved changes: press Esc again to discard them, or Ctrl+Enter to save.");
-    }
-    return closePanel();
+    return requestClose("Esc");
   }
   if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
     event.preventDefault();

@@ -119,7 +119,25 @@ export function openExisting(id, { opener = null, scroll = true, focus = null } 
   showPanel(target, performance.now());
 }
 
+/** Close, Cancel and Esc: with unsaved changes the first press asks (the buttons then say so), the second discards. */
+export function requestClose(how = "Esc") {
+  if (isDirty() && !panel.escArmed) {
+    panel.escArmed = true;
+    $("panel-cancel").textContent = "Discard changes";
+    $("panel-close").textContent = "Discard";
+    return setError(`You have unsaved changes: press ${how} again to discard them, or Ctrl+Enter to save.`);
+  }
+  return closePanel();
+}
+
+function disarmClose() {
+  panel.escArmed = false;
+  $("panel-cancel").textContent = "Cancel";
+  $("panel-close").textContent = "Close";
+}
+
 export function closePanel({ restoreFocus = true } = {}) {
+  disarmClose();
   if (!panel.mode) return;
   const opener = panel.opener;
   panelEl.hidden = true;
@@ -358,10 +376,13 @@ export function wirePanel() {
     save();
   });
   panelEl.addEventListener("input", () => {
-    panel.escArmed = false;
+    if (panel.escArmed) {
+      disarmClose();
+      setError("");
+    }
   });
-  $("panel-close").addEventListener("click", () => closePanel());
-  $("panel-cancel").addEventListener("click", () => closePanel());
+  $("panel-close").addEventListener("click", () => requestClose("Close"));
+  $("panel-cancel").addEventListener("click", () => requestClose("Cancel"));
   $("panel-submit").addEventListener("click", () => save({ thenSubmit: true }));
   $("panel-move").addEventListener("mousedown", (event) => event.preventDefault()); // keep the text selection
   $("panel-move").addEventListener("click", () => moveToSelection());

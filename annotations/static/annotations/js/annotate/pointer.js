@@ -3,7 +3,7 @@
 // becomes the place to move it to), and a click on a highlight opens the annotation.
 
 import { bodyEl, panel } from "./state.js";
-import { charAt, selectionSpan } from "./text.js";
+import { charAt, selectionSpan, selectSpan, snapToWords } from "./text.js";
 import { covering } from "./highlights.js";
 import { hideTooltip, showTooltip } from "./marks.js";
 import { noteMoveSelection, openExisting, openNew } from "./panel.js";
@@ -32,7 +32,12 @@ function onMouseUp(event) {
   if (!pressedInText) return;
   window.__annotateMouseUpDispatchMs = performance.now() - event.timeStamp;
   pressedInText = false;
-  const span = selectionSpan();
+  let span = selectionSpan();
+  if (span) {
+    const snapped = snapToWords(span);
+    if (snapped.start !== span.start || snapped.end !== span.end) selectSpan(snapped.start, snapped.end);
+    span = snapped;
+  }
   if (span && panel.mode === "edit") return noteMoveSelection(span);
   if (span) return openNew(span, { opener: bodyEl, startedAt: event.timeStamp });
   if (event.button !== 0 || !pressAt || Math.abs(event.clientX - pressAt.x) + Math.abs(event.clientY - pressAt.y) > 4) return;

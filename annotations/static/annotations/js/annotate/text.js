@@ -121,6 +121,18 @@ export function selectionSpan() {
   return start === null || end === null ? null : normalizeSpan(start, end);
 }
 
+const WORD = /[\p{L}\p{N}\p{M}'’_-]/u;
+const isWord = (i) => i >= 0 && i < LEN && WORD.test(TEXT[i]) && !isLowSurrogate(TEXT.charCodeAt(i));
+
+/** A mouse selection that starts or ends inside a word grows to the whole word ("aling a potential" →
+ * "signaling a potential"), as word processors do; keyboard selections stay exactly where the keys put them. */
+export function snapToWords(span) {
+  let { start, end } = span;
+  while (isWord(start) && isWord(start - 1)) start--;
+  while (isWord(end - 1) && isWord(end)) end++;
+  return { start, end };
+}
+
 export function caretOffset() {
   const sel = getSelection();
   if (!sel || !sel.rangeCount || !bodyEl.contains(sel.focusNode)) return null;
