@@ -15,6 +15,7 @@ from pathlib import Path
 
 SUPPORTED_SUFFIXES = (".txt", ".json", ".jsonl", ".html", ".htm")
 _BINARY_SNIFF_BYTES = 8192
+EXTRACTOR = "trafilatura precision, no tables (current)"  # the configuration of research/eval_extraction in use
 MIN_HTML_WORDS = 5  # fewer words extracted from a page: a menu or a stub, not an article
 _HTML_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w-]+)""", re.IGNORECASE)
 

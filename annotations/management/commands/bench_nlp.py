@@ -9,13 +9,16 @@ DEFAULTS = {
     "segmentation": [DATA / "sbd_golden_rules" / "english_golden_rules.jsonl", DATA / "debates_ct20_task5" / "v2.zip"],
     "checkworthiness": [DATA / "checkworthiness_ct24_en" / "CT24_checkworthy_english_dev-test.tsv"],
     "ranking": [DATA / "debates_ct20_task5" / "v2.zip"],
+    # Saved news pages with hand-marked main text: part of the repository (invented articles, ours to ship).
+    "extraction": [Path(settings.BASE_DIR) / "annotations" / "tests" / "fixtures" / "extraction"],
 }
 
 
 class Command(BaseCommand):
     help = (
         "Measure the NLP components on labelled data. segmentation: a golden-rules .jsonl and/or CT20 T5 "
-        "transcripts (zip or folder of .tsv); checkworthiness: CT24 .tsv files; ranking: CT20 T5 transcripts."
+        "transcripts (zip or folder of .tsv); checkworthiness: CT24 .tsv files; ranking: CT20 T5 transcripts; "
+        "extraction: a folder of saved news pages NAME.html with their main text NAME.txt (shingle F1 per extractor)."
     )
 
     def add_arguments(self, parser):
@@ -37,9 +40,10 @@ class Command(BaseCommand):
             return
         for path, metrics in results.items():
             self.stdout.write(f"{task} · {path}")
+            width = max(22, *(len(key) for key in metrics))
             for key, value in metrics.items():
                 shown = f"{value:.4f}" if isinstance(value, float) else value
-                self.stdout.write(f"  {key:<22} {shown}")
+                self.stdout.write(f"  {key:<{width}} {shown}")
 
     def _segmentation(self, path: Path, split: str) -> dict:
         from annotations.domain.segmentation import SEGMENTER_VERSION, segment
@@ -63,6 +67,24 @@ class Command(BaseCommand):
             for key, value in eval_checkworthiness.f1_report(model.score(texts), labels, model.threshold).items():
                 report[f"{file.stem}.{key}" if len(files) > 1 else key] = value
         return report
+
+    def _extraction(self, path: Path, split: str) -> dict:
+        from annotations.domain.article_files import EXTRACTOR
+        from annotations.research import eval_extraction
+
+        pages = eval_extraction.load_pages(path)
+        if not pages:
+            raise CommandError(f"{path}: no NAME.html with a NAME.txt beside it")
+        report = eval_extraction.evaluate(pages, eval_extraction.configurations())
+        ranked = sorted(report.items(), key=lambda item: -item[1]["f1"])
+        result = {"pages": len(pages), "in use": EXTRACTOR}
+        for name, scores in ranked:
+            result[f"{name} · F1"] = round(scores["f1"], 4)
+            result[f"{name} · P/R"] = f"{scores['precision']:.3f}/{scores['recall']:.3f}"
+        loo = eval_extraction.leave_one_out(report)
+        result["chosen by mean F1, scored leave-one-out"] = round(loo["f1"], 4)
+        result["leave-one-out picks"] = ", ".join(f"{name} ×{n}" for name, n in loo["picks"].items())
+        return result
 
     def _ranking(self, path: Path, split: str) -> dict:
         from annotations.domain.checkworthiness import load_default
