@@ -41,7 +41,12 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("seed_demo creates users with known passwords; it only runs with DEBUG=true")
         with transaction.atomic():
-            project = services.project_create(name=DEMO_PROJECT[0], slug=DEMO_PROJECT[1])
+            project = services.project_create(
+                name=DEMO_PROJECT[0], slug=DEMO_PROJECT[1],
+                description="Claims about Russia and Venezuela in the news (two seed articles).",
+                guidelines="Judge the claim as written, not the article. Cite at least one primary source; "
+                "use Unverifiable when no source can settle it.",
+            )  # fmt: skip
             credentials = self._users(project)
         report = import_paths([options["seeds"]], project=project, imported_by=None, on_event=self._event)
         self.stdout.write(f"Seeds: {report.summary}")
