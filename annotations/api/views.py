@@ -288,8 +288,12 @@ def _page_url(document: Document) -> str:
 
 
 class DocumentDetailApi(APIView):
-    @extend_schema(operation_id="documents_retrieve", responses=s.DocumentOut)
+    @extend_schema(operation_id="documents_retrieve", responses=s.DocumentOut,
+                   parameters=[OpenApiParameter("body", bool, description="false: without the text (to poll the "
+                                                "segmentation status); `length` is still given.")])  # fmt: skip
     def get(self, request: Request, pk: int) -> Response:
+        if not _bool_param(request.query_params, "body", default=True):
+            return Response(present_document(selectors.document_summary(request.user, pk), with_body=False))
         return Response(present_document(access.document_for_user(request.user, pk)))
 
     @extend_schema(request=s.DocumentUpdateIn, responses=s.DocumentOut,
@@ -371,9 +375,11 @@ def _int_param(params, name: str, default: int, low: int, high: int) -> int:
     return int(value)
 
 
-def _bool_param(params, name: str) -> bool:
+def _bool_param(params, name: str, default: bool = False) -> bool:
     value = params.get(name, "").strip().lower()
-    if value in ("", "0", "false", "no"):
+    if value == "":
+        return default
+    if value in ("0", "false", "no"):
         return False
     if value in ("1", "true", "yes"):
         return True

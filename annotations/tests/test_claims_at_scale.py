@@ -142,3 +142,11 @@ def test_the_annotate_page_weighs_the_same_for_300_candidates_or_3000(client, re
         sizes.append(len(html) - len(document.body))
         assert html.count('<li class="claim') == 100
     assert sizes[1] < sizes[0] * 1.1  # the text grows; the page around it does not
+
+
+def test_a_document_is_polled_without_its_text(api, document, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        data = api.get(reverse("api-document", args=[document.pk]), {"body": "false"}).json()
+    assert "body" not in data and data["length"] == len(document.body)
+    assert data["segmentation_status"] == "pending"
+    assert api.get(reverse("api-document", args=[99**12]), {"body": "false"}).status_code == 404

@@ -429,3 +429,20 @@ def test_a_mouse_selection_that_starts_inside_a_word_takes_the_whole_word(page, 
     page.mouse.move(box[2], box[3], steps=5)
     page.mouse.up()
     expect(page.locator("#panel-quote")).to_have_text("unemployment rate")
+
+
+def test_a_pending_document_lists_its_claims_on_the_annotate_page_when_segmentation_finishes(
+    page, live_server, reviewer, project
+):
+    from annotations.models import Claim
+
+    document = DocumentFactory(project=project, title="Being segmented", body="The port will create 900 jobs.")
+    _log_in(page, live_server, "reviewer")
+    page.goto(f"{live_server.url}/documents/{document.pk}/")
+    page.wait_for_selector("#annotate[data-state=ready]")
+    expect(page.locator("#segmentation-note")).to_contain_text("Segmentation is pending")
+    Claim.objects.create(document=document, start=0, end=len(document.body), text=document.body, score=0.9)
+    Document.objects.filter(pk=document.pk).update(segmentation_status=SegmentationStatus.DONE)
+    expect(page.locator("#claim-list li")).to_have_count(1, timeout=10_000)
+    expect(page.locator("#segmentation-status")).to_have_text("Done")
+    expect(page.locator("#segmentation-note")).to_have_count(0)

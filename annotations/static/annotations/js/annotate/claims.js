@@ -7,7 +7,7 @@
 //
 // openExisting and isDirty are panel.js's, handed over by wireClaims (annotate.js): imports stay acyclic.
 
-import { $, anns, bodyEl, claims, DOC, HAS_HIGHLIGHTS, isMine } from "./state.js";
+import { $, anns, bodyEl, cfg, claims, DOC, HAS_HIGHLIGHTS, isMine } from "./state.js";
 import { announce, el } from "./dom.js";
 import { api } from "./api.js";
 import { LEN, quoteOf, reveal, selectSpan, staticRange } from "./text.js";
@@ -164,6 +164,37 @@ async function onClaimAction(button) {
   }
 }
 
+// ---- a document still being segmented: its candidates appear by themselves when the worker is done ----------
+async function watchSegmentation() {
+  const seg = cfg.segmentation;
+  if (seg.status === "done" || seg.status === "failed") return;
+  for (let tries = 0; tries < 400; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, document.hidden ? 10000 : 3000));
+    const response = await api("GET", `documents/${DOC}/?body=false`);
+    if (!response.ok) continue;
+    const status = response.data.segmentation_status;
+    if (status === seg.status) continue;
+    seg.status = status;
+    const badge = $("segmentation-status");
+    badge.className = `status status-${status}`;
+    badge.textContent = seg.labels[status] || status;
+    const note = $("segmentation-note");
+    if (status === "done") {
+      note?.remove();
+      await loadClaims();
+      return announce("Segmentation is done: the candidate claims are listed.");
+    }
+    if (status === "failed") {
+      if (note) {
+        note.className = "error";
+        note.textContent = "Segmentation failed; an editor can run it again from the admin.";
+      }
+      return;
+    }
+    if (note) note.textContent = `Segmentation is ${(seg.labels[status] || status).toLowerCase()}; candidate claims appear here when it is done.`;
+  }
+}
+
 export function wireClaims(actions) {
   ({ openExisting, isDirty } = actions);
   query.order = new URLSearchParams(location.search).get("order") === "position" ? "position" : "score";
@@ -184,6 +215,7 @@ export function wireClaims(actions) {
     query.show = showEl.value;
     loadClaims();
   });
+  watchSegmentation();
   let timer = 0;
   searchEl.addEventListener("input", () => {
     clearTimeout(timer);
