@@ -85,10 +85,29 @@ def _fallback(primary: Extractor, backup: Extractor, share: float = 0.5) -> Extr
     return run
 
 
+def _agreement(primary: Extractor, other: Extractor, keep: float = 0.5) -> Extractor:
+    """The paragraphs of ``primary`` that ``other`` also found (at least ``keep`` of their shingles): a
+    paragraph only one extractor wants is likely boilerplate. Falls back to ``primary`` if that loses half."""
+
+    def run(html: str) -> str:
+        first = primary(html)
+        seen = shingles(other(html))
+        kept = []
+        for line in first.split("\n"):
+            own = shingles(line)
+            if own and sum((own & seen).values()) >= keep * sum(own.values()):
+                kept.append(line)
+        text = "\n".join(kept)
+        return text if len(text.split()) >= 0.5 * len(first.split()) else first
+
+    return run
+
+
 def configurations() -> dict[str, Extractor]:
     """The candidates compared. The first is what imports use today."""
+    current = _trafilatura(favor_precision=True, include_tables=False)
     return {
-        "trafilatura precision, no tables (current)": _trafilatura(favor_precision=True, include_tables=False),
+        "trafilatura precision, no tables (current)": current,
         "trafilatura default": _trafilatura(),
         "trafilatura default, no tables": _trafilatura(include_tables=False),
         "trafilatura recall": _trafilatura(favor_recall=True),
@@ -101,6 +120,8 @@ def configurations() -> dict[str, Extractor]:
         "rs-trafilatura article, no tables": _rs(page_type="article", include_tables=False),
         "rs-trafilatura, else trafilatura recall": _fallback(_rs(include_tables=False),
                                                              _trafilatura(favor_recall=True, include_tables=False)),
+        "trafilatura precision, else rs-trafilatura": _fallback(current, _rs(include_tables=False)),
+        "paragraphs both keep (trafilatura precision ∩ rs)": _agreement(current, _rs(include_tables=False)),
     }  # fmt: skip
 
 
