@@ -88,8 +88,7 @@ def read_article_bytes(name: str, data: bytes, *, max_bytes: int) -> Iterator[Ar
         yield error
 
 
-_HTML_START = re.compile(r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|meta|div|article|p|section)\b",
-                         re.IGNORECASE | re.DOTALL)  # fmt: skip
+_HTML_START = re.compile(r"<(?:!doctype\s+html|html|head|body|meta|div|article|p|section)\b", re.IGNORECASE)
 _HTML_TAG = re.compile(r"</?(?:p|div|span|a|br|meta|script|style|li|ul|h[1-6]|article|section|nav|img)\b[^>]*>",
                        re.IGNORECASE)  # fmt: skip
 
@@ -101,8 +100,18 @@ def looks_like_html(text: str) -> bool:
     >>> looks_like_html("<!DOCTYPE html><html><body><p>Hi</p></body></html>"), looks_like_html("a <b> c")
     (True, False)
     """
-    head = text[:4096]
-    return bool(_HTML_START.match(head)) or len(_HTML_TAG.findall(text[:200_000])) >= 10
+    return bool(_HTML_START.match(_after_comments(text[:4096]))) or len(_HTML_TAG.findall(text[:200_000])) >= 10
+
+
+def _after_comments(head: str) -> str:
+    """``head`` without leading whitespace and <!-- comments --> (a loop, not a regex: no backtracking)."""
+    head = head.lstrip()
+    while head.startswith("<!--"):
+        end = head.find("-->", 4)
+        if end < 0:
+            return ""
+        head = head[end + 3 :].lstrip()
+    return head
 
 
 def extract_html(source: str, html: str) -> ArticleRecord:

@@ -66,20 +66,19 @@ def strip_boilerplate(text: str, *, title: str = "") -> CleanedText:
 
     tail_start = len(lines)
     half = _line_at_half(lines)
-    total = len(text)
+    removable = _removable_from(lines, len(text))
     for index in range(max(half, head_end), len(lines)):
         name = _marker(lines[index])
         if not name:
             continue
         found: list[str] = [f"tail-marker:{name}"]
         start = _extend_footer_upwards(lines, index, head_end, title, found)
-        if _may_remove(lines[start:], total):
+        if removable[start]:
             tail_start = start
             rules.extend(found)
             break
         # Too much text after this line for a footer: it is a line of the article ("Sources include:" above a
         # paragraph). Keep it and look for a real footer further down.
-
     head = "\n".join(lines[:head_end]).strip("\n")
     body = "\n".join(lines[head_end:tail_start]).strip("\n").rstrip()
     tail = "\n".join(lines[tail_start:]).strip("\n")
@@ -89,22 +88,35 @@ def strip_boilerplate(text: str, *, title: str = "") -> CleanedText:
     return CleanedText(body=body, head=head, tail=tail, rules=rules)
 
 
-# A tail block may remove at most this share of the text and this many lines, unless every line of it is
-# footer-shaped (short: a link, a name, a label) — then it may be as long as it is.
+# A tail block may remove at most this share of the text and this many lines, or, if every line of it is
+# footer-shaped (short: a link, a name, a label, a headline), at most half of the text.
 TAIL_MAX_SHARE = 0.15
 TAIL_MAX_LINES = 40
-FOOTER_LINE_MAX = 160
-_PROSE = re.compile(r"(?:\S+\s+){11,}\S*[.!?…\"”’)]$")  # twelve words or more ending a sentence
+FOOTER_SHAPED_MAX_SHARE = 0.5
+FOOTER_LINE_MAX = 100
+FOOTER_LINE_WORDS = 12
 
 
-def _may_remove(block: list[str], total: int) -> bool:
-    """Whether a tail block is small enough, or footer-shaped enough, to be set aside without a person
-    checking: boilerplate must never silently eat an article."""
-    lines = [line.strip() for line in block if line.strip()]
-    size = sum(len(line) + 1 for line in block)
-    if size <= TAIL_MAX_SHARE * total and len(lines) <= TAIL_MAX_LINES:
-        return True
-    return all(len(line) <= FOOTER_LINE_MAX and not _PROSE.search(line) for line in lines)
+def _footer_shaped(line: str) -> bool:
+    return len(line) <= FOOTER_LINE_MAX and len(line.split()) <= FOOTER_LINE_WORDS
+
+
+def _removable_from(lines: list[str], total: int) -> list[bool]:
+    """For every line index: may the block from it to the end be set aside without a person checking?
+    One backward pass (linear time, whatever the number of marker lines): boilerplate must never silently
+    eat an article, nor take long to decide."""
+    removable = [True] * (len(lines) + 1)
+    size = count = 0
+    shaped = True
+    for index in range(len(lines) - 1, -1, -1):
+        stripped = lines[index].strip()
+        size += len(lines[index]) + 1
+        if stripped:
+            count += 1
+            shaped = shaped and _footer_shaped(stripped)
+        small = size <= TAIL_MAX_SHARE * total and count <= TAIL_MAX_LINES
+        removable[index] = small or (shaped and size <= FOOTER_SHAPED_MAX_SHARE * total)
+    return removable
 
 
 def _marker(line: str) -> str | None:
@@ -129,7 +141,7 @@ def _line_at_half(lines: list[str]) -> int:
 def _extend_footer_upwards(lines: list[str], start: int, floor: int, title: str, rules: list[str]) -> int:
     normalized_title = " ".join(title.split()).casefold()
     index = start
-    while index - 1 > floor:
+    while index - 1 > floor and start - index < 50:  # a footer's lead is a few lines, never the article
         previous = lines[index - 1].strip()
         if not previous:
             index -= 1
