@@ -13,6 +13,7 @@ urllib3 does the HTTP (it is already installed with the stack, maintained, and l
 while verifying the certificate for the name); the address policy is ours, in ``address_refusal``.
 """
 
+import codecs
 import ipaddress
 import socket
 import time
@@ -65,9 +66,13 @@ def address_refusal(address: str, allowed: Iterable[ipaddress._BaseNetwork] = ()
         ip = ip.ipv4_mapped
     if any(ip in network for network in allowed):
         return None
+    if isinstance(ip, ipaddress.IPv6Address):  # IPv4 carried inside IPv6 (6to4, Teredo) must be public too
+        for embedded in (ip.sixtofour, ip.teredo[1] if ip.teredo else None):
+            if embedded is not None and (reason := address_refusal(str(embedded))):
+                return reason
     if ip in METADATA:
         return "a cloud metadata address"
-    for test, what in (
+    for test, what in (  # (the address is named in no message: members read them)
         (ip.is_loopback, "a loopback address"), (ip.is_link_local, "a link-local address"),
         (ip.is_multicast, "a multicast address"), (ip.is_unspecified, "an unspecified address"),
         (ip.is_private, "a private address"), (ip.is_reserved, "a reserved address"),
@@ -87,15 +92,19 @@ def fetch(
     timeout: float = 10.0,
     max_redirects: int = 5,
     allowed_networks: Iterable[str] = (),
+    allowed_ports: Iterable[int] = (80, 443, 8080, 8443),
     resolver: Resolver = system_resolver,
 ) -> Fetched:
     """GET ``url`` under the rules of this module's docstring."""
     allowed = [ipaddress.ip_network(n, strict=False) for n in allowed_networks]
+    ports = set(allowed_ports)
     deadline = time.monotonic() + timeout
     current, redirects = url, []
     for _ in range(max_redirects + 1):
         scheme, host, port, path = _check_url(current)
         address = _vetted_address(host, port, allowed, resolver)
+        if port not in ports and not any(ipaddress.ip_address(address) in network for network in allowed):
+            raise FetchRefused(f"{host}: port {port} is not fetched (only {', '.join(map(str, sorted(ports)))})")
         response = _request(scheme, host, port, path, address, accept, deadline)
         try:
             if response.status in (301, 302, 303, 307, 308):
@@ -130,6 +139,10 @@ def _check_url(url: str) -> tuple[str, str, int, str]:
     host = (parts.hostname or "").rstrip(".")
     if not host:
         raise FetchRefused(f"{url[:200]!r} has no host")
+    try:
+        host = host.encode("idna").decode("ascii")  # 例え.jp → xn--r8jz45g.jp: what DNS and the Host header carry
+    except UnicodeError:
+        raise FetchRefused(f"{host[:100]!r} is not a valid host name") from None
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return scheme, host, port or (443 if scheme == "https" else 80), path
 
@@ -143,7 +156,7 @@ def _vetted_address(host: str, port: int, allowed, resolver: Resolver) -> str:
         raise FetchRefused(f"the host {host!r} has no address")
     for address in addresses:  # all of them: a name that also points inside is refused whatever the order
         if reason := address_refusal(address, allowed):
-            raise FetchRefused(f"{host} resolves to {address}, {reason}: not fetched")
+            raise FetchRefused(f"{host} is {reason}: not fetched")  # the address itself stays out of messages
     return addresses[0]
 
 
@@ -152,8 +165,9 @@ def _request(scheme, host, port, path, address, accept, deadline) -> urllib3.Bas
     if left <= 0:
         raise FetchRefused("the site took too long to answer")
     default_port = 443 if scheme == "https" else 80
+    name = f"[{host}]" if ":" in host else host  # an IPv6 literal
     headers = {
-        "Host": host if port == default_port else f"{host}:{port}", "User-Agent": USER_AGENT,
+        "Host": name if port == default_port else f"{name}:{port}", "User-Agent": USER_AGENT,
         "Accept": ", ".join(accept) + ";q=1, */*;q=0.1", "Accept-Encoding": "identity",
     }  # fmt: skip
     timeout = urllib3.Timeout(connect=min(left, 5.0), read=left)
@@ -187,6 +201,10 @@ def _content_type(header: str) -> tuple[str, str | None]:
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset" and value.strip():
             charset = value.strip().strip("\"'").lower()
+    try:
+        charset = codecs.lookup(charset).name if charset else None
+    except LookupError:  # charset=bogus: read it as UTF-8
+        charset = None
     return kind.strip().lower(), charset
 
 

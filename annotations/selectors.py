@@ -63,6 +63,8 @@ def desk_members(project: Project) -> QuerySet[Membership]:
 
 def desk_member(project: Project, username: str) -> Membership:
     """One member of a desk by username (case aside); NotFound if they are not on it."""
+    if "\x00" in username or len(username) > 150:
+        raise NotFound(f"{username[:150]!r} is not a member of this desk")
     membership = desk_members(project).filter(user__username__iexact=username).first()
     if membership is None:
         raise NotFound(f"{username!r} is not a member of this desk")

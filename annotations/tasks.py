@@ -62,3 +62,11 @@ def check_evidence_link(evidence_id: int) -> str:
 
     link = services.evidence_check_link(evidence_id=evidence_id)
     return link.link_status if link else "deleted"
+
+
+@shared_task(name="annotations.sweep_fetches")
+def sweep_fetches() -> int:
+    """Periodic (beat): URL imports and link checks that never ran are sent again."""
+    from annotations import services
+
+    return services.fetches_sweep()

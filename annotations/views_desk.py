@@ -83,6 +83,8 @@ def _invite(request: HttpRequest, project, data) -> str:
         site_url=request.build_absolute_uri("/"),
     )  # fmt: skip
     member = invitation.membership
+    if invitation.resent:
+        return f"{member.user.get_username()} has not chosen a password yet: the invitation was sent again."
     note = " An e-mail with a link to choose a password is on its way." if invitation.account_created else ""
     return f"{member.user.get_username()} joined as {Role(member.role).label.lower()}.{note}"
 

@@ -169,6 +169,8 @@ VERDICT_IMPORT_MAX_RECORDS = env_int("VERDICT_IMPORT_MAX_RECORDS", 20_000, minim
 FETCH_TIMEOUT = env_int("FETCH_TIMEOUT", 10, minimum=1)
 FETCH_MAX_BYTES = env_int("FETCH_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 FETCH_ALLOWED_NETWORKS = env_list("FETCH_ALLOWED_NETWORKS", [])
+# Ports a fetch may connect to (FETCH_ALLOWED_NETWORKS may use any): not a port scanner of other hosts.
+FETCH_ALLOWED_PORTS = [int(p) for p in env_list("FETCH_ALLOWED_PORTS", ["80", "443", "8080", "8443"])]
 # Check every evidence link in the background (status, final URL, title, a text snapshot as the archive copy).
 LINK_CHECKS = env_bool("LINK_CHECKS", True)
 
@@ -212,6 +214,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "annotations.sweep_segmentation",
         "schedule": float(SEGMENTATION_SWEEP_INTERVAL),
     },
+    # URL imports and link checks left queued (broker down) or fetching (a worker died): sent again.
+    "sweep-fetches": {"task": "annotations.sweep_fetches", "schedule": float(SEGMENTATION_SWEEP_INTERVAL)},
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

@@ -124,7 +124,10 @@ class ProjectMembersApi(APIView):
             project=project, actor=request.user, identifier=data.validated_data["user"],
             role=data.validated_data["role"], site_url=request.build_absolute_uri("/"),
         )  # fmt: skip
-        return Response(present_member(invitation.membership, show_email=True), status=201)
+        # The address is shown when the inviter typed it (or the account was made for it), never looked up for them.
+        shown = invitation.account_created or "@" in data.validated_data["user"]
+        code = status.HTTP_200_OK if invitation.resent else status.HTTP_201_CREATED
+        return Response(present_member(invitation.membership, show_email=shown), status=code)
 
 
 class ProjectMemberApi(APIView):

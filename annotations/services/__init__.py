@@ -72,6 +72,7 @@ from annotations.services.verdict_import import (
 from annotations.services.web import (
     evidence_check_link,
     evidence_link_check_enqueue,
+    fetches_sweep,
     url_import_request,
     url_import_run,
 )
@@ -113,6 +114,7 @@ __all__ = [
     "evidence_delete",
     "evidence_link_check_enqueue",
     "evidence_update",
+    "fetches_sweep",
     "imported_status",
     "membership_invite",
     "membership_remove",

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from annotations import access
 from annotations.domain.vocabulary import Role
@@ -120,7 +120,11 @@ def _check_manager(actor: AbstractBaseUser | None, project: Project) -> None:
 
 
 def _other_admins(project: Project, user: AbstractBaseUser) -> bool:
-    return Membership.objects.filter(project=project, role=Role.ADMIN).exclude(user=user).exists()
+    """Whether the desk has an admin besides ``user``. Locks the desk's admin rows first (inside the caller's
+    transaction): two admins demoting each other at once cannot leave the desk with none."""
+    admins = list(Membership.objects.select_for_update().filter(project=project, role=Role.ADMIN).values_list(
+        "user_id", flat=True))  # fmt: skip
+    return any(pk != user.pk for pk in admins)
 
 
 @transaction.atomic
@@ -162,14 +166,17 @@ def membership_remove(*, project: Project, user: AbstractBaseUser, actor: Abstra
 class Invitation:
     membership: Membership
     account_created: bool  # a new account for an e-mail address: they were sent a link to set a password
-    role_before: str | None  # None: they were not a member
+    resent: bool = False  # already invited and without a password yet: the link was sent again
 
 
-def _find_user(identifier: str):
+def _find_user(identifier: str, actor: AbstractBaseUser | None):
     """The account a username or e-mail address names (case aside), or None; two accounts sharing the
-    address is an error the inviter must resolve by username."""
+    address is an error the inviter must resolve by username. By username, only people the inviter already
+    sees (members of their desks; site admins: everyone): a desk admin cannot probe for accounts nor add a
+    stranger by guessing a name, and learns their address only by knowing it."""
     users = get_user_model()._default_manager
-    by_name = users.filter(username__iexact=identifier)
+    known = users.all() if actor is None else access.users_visible(actor)
+    by_name = known.filter(username__iexact=identifier)
     if "@" not in identifier:
         return by_name.first()
     exact = by_name.first()
@@ -181,14 +188,24 @@ def _find_user(identifier: str):
     return matches[0] if matches else None
 
 
-def _new_username(email: str) -> str:
+def _create_invited_account(email: str):
+    """A new account for ``email`` with no password, named after the address's local part (sam, sam2, …).
+    Two invitations at once may pick the same name: the loser tries the next one."""
     users = get_user_model()._default_manager
     base = re.sub(r"[^\w.+-]", "", email.split("@", 1)[0])[:100] or "member"
-    candidate, n = base, 1
-    while users.filter(username__iexact=candidate).exists():
+    n = 1
+    while True:
+        candidate = base if n == 1 else f"{base}{n}"
+        if not users.filter(username__iexact=candidate).exists():
+            try:
+                with transaction.atomic():  # a savepoint: a lost race leaves the outer transaction usable
+                    user = users.create_user(username=candidate, email=email)
+                    user.set_unusable_password()
+                    user.save(update_fields=["password"])
+                    return user
+            except IntegrityError:
+                pass
         n += 1
-        candidate = f"{base}{n}"
-    return candidate
 
 
 @transaction.atomic
@@ -206,21 +223,22 @@ def membership_invite(
         raise Invalid("say whom to invite: a username or an e-mail address")
     if role not in Role.values:
         raise Invalid(f"unknown role {role!r}; expected one of {', '.join(Role.values)}")
-    user, created = _find_user(identifier), False
+    user, created = _find_user(identifier, actor), False
     if user is None:
         if "@" not in identifier:
-            raise NotFound(f"no account is called {identifier!r}; invite them by e-mail address to create one")
+            raise NotFound(f"nobody called {identifier!r} is on a desk of yours; invite them by e-mail address")
         try:
             validate_email(identifier)
         except ValidationError:
             raise Invalid(f"{identifier!r} is not a valid e-mail address") from None
-        user = get_user_model()._default_manager.create_user(username=_new_username(identifier), email=identifier)
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-        created = True
+        user, created = _create_invited_account(identifier), True
     elif not user.is_active:
         raise Conflict(f"the account {user.get_username()!r} is deactivated; a site admin can reactivate it")
     current = Membership.objects.filter(project=project, user=user).first()
+    if current is not None and not user.has_usable_password() and user.email:
+        # Invited before and never chose a password (the link expired, the e-mail got lost): send it again.
+        transaction.on_commit(lambda: _send_invitation(user, project, actor, site_url))
+        return Invitation(membership=current, account_created=False, resent=True)
     if current is not None:
         raise Conflict(
             f"{user.get_username()} is already on this desk as {Role(current.role).label.lower()}; "
@@ -230,7 +248,7 @@ def membership_invite(
     membership = membership_set(project=project, user=user, role=role, actor=actor)
     if created:
         transaction.on_commit(lambda: _send_invitation(user, project, actor, site_url))
-    return Invitation(membership=membership, account_created=created, role_before=None)
+    return Invitation(membership=membership, account_created=created)
 
 
 def _send_invitation(user, project: Project, actor, site_url: str) -> None:
@@ -245,11 +263,16 @@ def _send_invitation(user, project: Project, actor, site_url: str) -> None:
     path = reverse("password_reset_confirm", kwargs={
         "uidb64": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user),
     })  # fmt: skip
+    base = settings.SITE_URL or site_url
+    if not settings.SITE_URL and "*" in settings.ALLOWED_HOSTS:
+        # The request's Host header could be anyone's: a link built from it could hand the account to them.
+        logger.error("not sending the invitation to %s: set SITE_URL (ALLOWED_HOSTS accepts any host)", user.email)
+        return
     inviter = actor.get_username() if actor is not None else "The site's administrators"
     body = (
         f"{inviter} invited you to the fact-checking desk “{project.name}” on factcheck.\n\n"
         f"Your username is {user.get_username()}. Choose a password here (the link works once, for a few days):\n"
-        f"{(settings.SITE_URL or site_url).rstrip('/')}{path}\n"
+        f"{base.rstrip('/')}{path}\n"
     )
     try:
         send_mail(f"You are invited to {project.name}", body, None, [user.email])

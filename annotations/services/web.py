@@ -3,6 +3,7 @@ worker: articles imported from a URL, and the check of every evidence link (stat
 snapshot kept as the archive copy). Requests only queue the work; a broker outage never blocks them."""
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -28,17 +29,24 @@ SNAPSHOT_MAX = 200_000  # characters of a page's text kept as its archive copy
 def _fetch(url: str, *, accept=None):
     kwargs = {"accept": accept} if accept else {}
     return fetch(url, max_bytes=settings.FETCH_MAX_BYTES, timeout=settings.FETCH_TIMEOUT,
-                 allowed_networks=settings.FETCH_ALLOWED_NETWORKS, **kwargs)  # fmt: skip
+                 allowed_networks=settings.FETCH_ALLOWED_NETWORKS, allowed_ports=settings.FETCH_ALLOWED_PORTS,
+                 **kwargs)  # fmt: skip
+
+
+def _text(value: str, limit: int) -> str:
+    """What a page said, safe to store: no NUL characters (PostgreSQL refuses them), at most ``limit``."""
+    return value.replace("\x00", "")[:limit]  # fmt: skip
+
+
+def _send(task, object_id: int, what: str) -> None:
+    try:
+        task.delay(object_id)
+    except Exception as exc:  # kombu raises various connection errors; none may break the request
+        logger.warning("could not enqueue %s %s (%s); the sweeper sends it later", what, object_id, exc)
 
 
 def _enqueue(task, object_id: int, what: str) -> None:
-    def send() -> None:
-        try:
-            task.delay(object_id)
-        except Exception as exc:  # kombu raises various connection errors; none may break the request
-            logger.warning("could not enqueue %s %s (%s); it stays queued", what, object_id, exc)
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: _send(task, object_id, what))
 
 
 # ---- import from URL ----------------------------------------------------------------------------------
@@ -84,8 +92,10 @@ def url_import_run(*, job_id: int) -> UrlImport:
                                   metadata={"source": "url", "fetched_url": fetched.final_url})  # fmt: skip
     except (FetchRefused, ArticleFileError, AppError) as exc:
         reason = exc.reason if isinstance(exc, ArticleFileError) else str(exc)
-        UrlImport.objects.filter(pk=job_id).update(status=UrlImportStatus.FAILED, error=reason[:2000],
-                                                   finished_at=timezone.now())  # fmt: skip
+        _fail(job_id, reason)
+    except Exception as exc:  # never leave a job "fetching" for ever; the worker's log has the traceback
+        logger.exception("URL import %s failed", job_id)
+        _fail(job_id, f"the import failed unexpectedly ({exc.__class__.__name__}); try again or upload the page")
     else:
         UrlImport.objects.filter(pk=job_id).update(
             status=UrlImportStatus.DONE,
@@ -95,6 +105,29 @@ def url_import_run(*, job_id: int) -> UrlImport:
         )
     job.refresh_from_db()
     return job
+
+
+def _fail(job_id: int, reason: str) -> None:
+    UrlImport.objects.filter(pk=job_id).update(status=UrlImportStatus.FAILED, error=_text(reason, 2000),
+                                               finished_at=timezone.now())  # fmt: skip
+
+
+def fetches_sweep(*, stale_after: int = 600) -> int:
+    """Send again what was never fetched: URL imports still queued (the broker was down) or fetching for
+    longer than a task may run (a worker died), and evidence links never checked. Returns how many."""
+    now = timezone.now()
+    old = now - timedelta(seconds=stale_after)
+    UrlImport.objects.filter(status=UrlImportStatus.FETCHING, started_at__lt=old).update(status=UrlImportStatus.QUEUED)
+    jobs = list(UrlImport.objects.filter(status=UrlImportStatus.QUEUED, created_at__lt=now - timedelta(
+        seconds=60)).values_list("pk", flat=True)[:500])  # fmt: skip
+    links = []
+    if settings.LINK_CHECKS:
+        links = list(EvidenceLink.objects.filter(link_status="", added_at__lt=old).values_list("pk", flat=True)[:500])
+    for job_id in jobs:
+        _send(import_url_task, job_id, "the URL import")
+    for link_id in links:
+        _send(check_evidence_link_task, link_id, "the check of evidence link")
+    return len(jobs) + len(links)
 
 
 # ---- evidence link checks --------------------------------------------------------------------------------
@@ -121,6 +154,9 @@ def evidence_check_link(*, evidence_id: int) -> EvidenceLink | None:
         message = str(exc)
         refused = "not fetched" in message or "only http" in message or "user name" in message
         fields |= {"link_status": LinkStatus.REFUSED if refused else LinkStatus.BROKEN, "link_detail": message[:500]}
+    except Exception as exc:  # recorded as broken rather than left unchecked for ever
+        logger.exception("checking evidence link %s failed", evidence_id)
+        fields |= {"link_status": LinkStatus.BROKEN, "link_detail": f"could not be checked ({exc.__class__.__name__})"}
     else:
         fields["link_http_status"] = fetched.status
         fields["link_final_url"] = fetched.final_url[:2000]
@@ -129,7 +165,8 @@ def evidence_check_link(*, evidence_id: int) -> EvidenceLink | None:
         else:
             moved = fetched.final_url.rstrip("/") != url.rstrip("/")
             fields["link_status"] = LinkStatus.REDIRECTED if moved else LinkStatus.OK
-            fields["link_title"], fields["link_snapshot"] = _page_text(fetched)
+            title, snapshot = _page_text(fetched)
+            fields["link_title"], fields["link_snapshot"] = _text(title, 500), _text(snapshot, SNAPSHOT_MAX)
     # Only if the link still points where it did: an edit meanwhile queued a check of its own.
     if EvidenceLink.objects.filter(pk=evidence_id, url=url).update(**fields):
         touch(link.annotation_id)  # pages that sync see the outcome (the annotation's version does not change)

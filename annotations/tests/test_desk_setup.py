@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from annotations.domain.vocabulary import Role
 from annotations.models import AuditEvent, Membership, Project
-from annotations.tests.factories import MembershipFactory, UserFactory
+from annotations.tests.factories import MembershipFactory, ProjectFactory, UserFactory
 
 User = get_user_model()
 
@@ -141,13 +141,21 @@ def test_an_outsider_gets_404_for_a_desks_members(api_as, outsider, project):
     assert response.status_code == 404
 
 
-def test_a_desk_admin_invites_an_existing_account_by_username_case_aside(api_as, desk_admin, project):
-    newcomer = UserFactory(username="Maria")
+def _colleague(username: str, desk_admin, **fields):
+    """An account on another desk of the desk admin's: someone they already see."""
+    other = ProjectFactory(slug="sports")
+    MembershipFactory(project=other, user=desk_admin, role=Role.REVIEWER)
+    return MembershipFactory(project=other, user=UserFactory(username=username, **fields)).user
+
+
+def test_a_desk_admin_invites_a_colleague_by_username_case_aside(api_as, desk_admin, project):
+    newcomer = _colleague("Maria", desk_admin, email="maria@newsroom.example")
     response = api_as(desk_admin).post(
         f"/api/v1/projects/{project.slug}/members/", {"user": "maria", "role": "editor"}, format="json"
     )
     assert response.status_code == 201, response.json()
     assert response.json()["user"]["username"] == "Maria"
+    assert response.json()["email"] is None  # invited by name: the answer does not hand out the address
     assert Membership.objects.get(project=project, user=newcomer).role == Role.EDITOR
     event = AuditEvent.objects.get(project=project, object_type="membership", action="create")
     assert event.actor == desk_admin and event.changes["role"] == [None, "editor"]
@@ -274,7 +282,7 @@ def test_a_role_change_needs_a_desk_admin_and_a_real_member(api_as, editor, desk
 
 
 def test_a_desk_admin_invites_changes_and_removes_members_in_the_page(client, desk_admin, reviewer, project):
-    UserFactory(username="maria")
+    _colleague("maria", desk_admin)
     client.force_login(desk_admin)
     url = reverse("desk-settings", args=[project.slug])
     page = client.get(url).content.decode()
@@ -317,3 +325,55 @@ def test_a_reviewer_sees_the_members_but_cannot_change_them(client, reviewer, de
 def test_an_outsider_gets_404_for_the_members_page(client, outsider, project):
     client.force_login(outsider)
     assert client.get(reverse("desk-settings", args=[project.slug])).status_code == 404
+
+
+def test_a_stranger_cannot_be_found_or_added_by_guessing_a_username(api_as, desk_admin, project):
+    UserFactory(username="victim", email="victim@corp.example")  # on no desk of the desk admin's
+    response = api_as(desk_admin).post(f"/api/v1/projects/{project.slug}/members/", {"user": "victim"},
+                                       format="json")  # fmt: skip
+    missing = api_as(desk_admin).post(f"/api/v1/projects/{project.slug}/members/", {"user": "nobody-at-all"},
+                                      format="json")  # fmt: skip
+    assert response.status_code == missing.status_code == 404
+    assert response.json()["detail"].replace("victim", "X") == missing.json()["detail"].replace("nobody-at-all", "X")
+    assert "victim@corp.example" not in response.content.decode()
+    assert not Membership.objects.filter(user__username="victim").exists()
+
+
+def test_a_site_admin_adds_anyone_by_username(api_as, site_admin, project):
+    UserFactory(username="victim")
+    response = api_as(site_admin).post(f"/api/v1/projects/{project.slug}/members/", {"user": "victim"},
+                                       format="json")  # fmt: skip
+    assert response.status_code == 201
+
+
+def test_inviting_someone_who_never_chose_a_password_sends_the_link_again(
+    api_as, desk_admin, project, django_capture_on_commit_callbacks
+):
+    client = api_as(desk_admin)
+    url = f"/api/v1/projects/{project.slug}/members/"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, {"user": "late@example.org"}, format="json").status_code == 201
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(url, {"user": "late@example.org"}, format="json")
+    assert again.status_code == 200
+    assert len(mail.outbox) == 2 and mail.outbox[1].to == ["late@example.org"]
+    assert Membership.objects.filter(user__email="late@example.org").count() == 1
+
+
+def test_no_invitation_link_is_built_from_an_unchecked_host(
+    api_as, desk_admin, project, settings, django_capture_on_commit_callbacks
+):
+    settings.SITE_URL, settings.ALLOWED_HOSTS = "", ["*"]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_as(desk_admin).post(f"/api/v1/projects/{project.slug}/members/", {"user": "x@example.org"},
+                                           format="json", HTTP_HOST="evil.example")  # fmt: skip
+    assert response.status_code == 201
+    assert mail.outbox == []  # logged instead: SITE_URL must be set when any host is accepted
+
+
+@pytest.mark.parametrize("username", ["%00", "a%00b"])
+def test_a_nul_in_a_member_name_is_a_404(api_as, desk_admin, project, username):
+    client = api_as(desk_admin)
+    url = f"/api/v1/projects/{project.slug}/members/{username}/"
+    assert client.patch(url, {"role": "editor"}, format="json").status_code == 404
+    assert client.delete(url).status_code == 404

@@ -32,6 +32,29 @@ def test_addresses_inside_the_network_are_refused(address, reason):
     assert reason in address_refusal(address)
 
 
+def test_ipv4_inside_ipv6_transition_addresses_must_be_public_too():
+    assert "private" in address_refusal("2002:a00:1::")  # 6to4 of 10.0.0.1
+    assert address_refusal("2002:5db8:d70e::") is None  # 6to4 of 93.184.215.14
+
+
+def test_only_web_ports_are_fetched_unless_the_network_is_allowed(server):
+    with pytest.raises(FetchRefused, match="port 22 is not fetched"):
+        fetch("http://93.184.215.14:22/")
+    assert fetch(f"{server}/article", allowed_networks=LOCAL).status == 200  # an allowed network: any port
+
+
+def test_an_international_host_name_is_looked_up_in_its_ascii_form():
+    asked = []
+
+    def resolver(host, port):
+        asked.append(host)
+        return ["10.0.0.9"]
+
+    with pytest.raises(FetchRefused, match="private"):
+        fetch("https://例え.jp/news", resolver=resolver)
+    assert asked == ["xn--r8jz45g.jp"]
+
+
 def test_public_addresses_are_allowed():
     assert address_refusal("93.184.215.14") is None and address_refusal("2606:4700::1111") is None
 
@@ -43,7 +66,7 @@ def test_the_local_server_itself_is_refused_unless_allowed(server):
 
 @pytest.mark.parametrize(
     ("path", "message"),
-    [("/to-private", "10.0.0.7, a private address"), ("/to-metadata", "a cloud metadata address"),
+    [("/to-private", "10.0.0.7 is a private address"), ("/to-metadata", "a cloud metadata address"),
      ("/to-ipv6-loopback", "a loopback address"), ("/to-file", "only http and https")],
 )  # fmt: skip
 def test_a_redirect_into_the_network_is_refused(server, path, message):
@@ -58,7 +81,7 @@ def test_a_name_that_resolves_inside_is_refused_before_any_connection():
         asked.append(host)
         return ["93.184.215.14", "10.0.0.8"]  # one of its addresses is private: the whole name is refused
 
-    with pytest.raises(FetchRefused, match=re.escape("news.example resolves to 10.0.0.8, a private address")):
+    with pytest.raises(FetchRefused, match=re.escape("news.example is a private address: not fetched")):
         fetch("https://news.example/story", resolver=resolver)
     assert asked == ["news.example"]
 
@@ -195,3 +218,49 @@ def test_without_link_checks_nothing_is_fetched(api, own_annotation, django_capt
         api.post(reverse("api-annotation-evidence", args=[own_annotation.pk]), {"url": "https://example.org/x"},
                  format="json")  # fmt: skip
     assert EvidenceLink.objects.get().link_status == ""
+
+
+def test_a_url_import_that_breaks_unexpectedly_fails_instead_of_hanging(project, reviewer, server, settings,
+                                                                        monkeypatch):  # fmt: skip
+    settings.FETCH_ALLOWED_NETWORKS = LOCAL
+    job = UrlImport.objects.create(project=project, url=f"{server}/article", requested_by=reviewer)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("annotations.services.documents.document_import", broken)
+    job = services.url_import_run(job_id=job.pk)
+    assert job.status == UrlImportStatus.FAILED and "unexpectedly (RuntimeError)" in job.error
+
+
+def test_a_page_with_a_bogus_charset_and_nul_characters_is_still_checked(own_annotation, reviewer, server, settings):
+    from annotations.tests.local_site import Handler
+
+    settings.FETCH_ALLOWED_NETWORKS = LOCAL
+    Handler.routes["/odd"] = (200, {"Content-Type": "text/plain; charset=bogus"}, b"hello\x00 world " * 10)
+    link = EvidenceLink.objects.create(annotation=own_annotation, url=f"{server}/odd", added_by=reviewer)
+    services.evidence_check_link(evidence_id=link.pk)
+    link.refresh_from_db()
+    assert link.link_status == LinkStatus.OK and "\x00" not in link.link_snapshot and "hello" in link.link_snapshot
+
+
+def test_the_sweeper_sends_again_what_never_ran(project, reviewer, own_annotation, settings, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.LINK_CHECKS = True
+    sent = []
+    monkeypatch.setattr("annotations.services.web.import_url_task.delay", lambda pk: sent.append(("import", pk)))
+    monkeypatch.setattr("annotations.services.web.check_evidence_link_task.delay", lambda pk: sent.append(("link", pk)))
+    long_ago = timezone.now() - timedelta(hours=1)
+    queued = UrlImport.objects.create(project=project, url="https://example.org/a", requested_by=reviewer)
+    stuck = UrlImport.objects.create(project=project, url="https://example.org/b", requested_by=reviewer,
+                                     status=UrlImportStatus.FETCHING)  # fmt: skip
+    fresh = UrlImport.objects.create(project=project, url="https://example.org/c", requested_by=reviewer)
+    UrlImport.objects.filter(pk__in=[queued.pk, stuck.pk]).update(created_at=long_ago, started_at=long_ago)
+    link = EvidenceLink.objects.create(annotation=own_annotation, url="https://example.org/d", added_by=reviewer)
+    EvidenceLink.objects.filter(pk=link.pk).update(added_at=long_ago)
+    assert services.fetches_sweep() == 3
+    assert sorted(sent) == sorted([("import", queued.pk), ("import", stuck.pk), ("link", link.pk)])
+    assert fresh.pk not in [pk for _, pk in sent]
