@@ -87,6 +87,7 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
     claims = list(selectors.document_claims(document, order=order, threshold=threshold, distinct=True,
                                             user=request.user)[: CLAIM_PAGE + 1])  # fmt: skip
     claims_more = len(claims) > CLAIM_PAGE
+    claims = selectors.with_occurrences(document, claims[:CLAIM_PAGE])
     api_root = reverse("api-projects").removesuffix("projects/")  # "/api/v1/": every endpoint hangs off it
     verdicts = [
         {
@@ -117,7 +118,7 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
     context = {
         "document": document,
         "set_aside": set_aside,
-        "claims": claims[:CLAIM_PAGE],
+        "claims": claims,
         "claims_more": claims_more,
         "claims_count": f"{CLAIM_PAGE}+" if claims_more else len(claims),
         "order": order,

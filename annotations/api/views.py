@@ -364,7 +364,8 @@ class DocumentClaimsApi(APIView):
                                            distinct=_bool_param(params, "distinct"), user=request.user)  # fmt: skip
         page = list(claims[offset : offset + size + 1])
         more = len(page) > size
-        results = [present_claim(claim, threshold, converter) for claim in page[:size]]
+        page = selectors.with_occurrences(document, page[:size])
+        results = [present_claim(claim, threshold, converter) for claim in page]
         return Response({"results": results, "next": str(offset + size) if more else None,
                          "count": claims.count() if more or offset else len(results)})  # fmt: skip
 
@@ -392,10 +393,18 @@ def _bool_param(params, name: str, default: bool = False) -> bool:
 class ClaimStateApi(APIView):
     state: str = ""
 
-    @extend_schema(parameters=[UNIT], request=None, responses=s.ClaimOut)
+    @extend_schema(
+        parameters=[UNIT, OpenApiParameter("all_occurrences", bool, description="Also every other claim of the "
+                                           "document with the same text (an entry of the grouped list).")],
+        request=None, responses=s.ClaimOut,
+    )  # fmt: skip
     def post(self, request: Request, pk: int) -> Response:
-        changed = services.claim_set_state(claim_id=pk, state=self.state, user=request.user)
+        if _bool_param(request.query_params, "all_occurrences"):
+            changed = services.claims_set_state_by_text(claim_id=pk, state=self.state, user=request.user)
+        else:
+            changed = services.claim_set_state(claim_id=pk, state=self.state, user=request.user)
         claim = selectors.document_claims(changed.document, show="all", user=request.user).get(pk=pk)
+        selectors.with_occurrences(changed.document, [claim])
         converter = OffsetConverter(claim.document.body) if utf16_requested(request) else None
         return Response(present_claim(claim, selectors.checkworthy_threshold(), converter))
 

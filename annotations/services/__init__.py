@@ -23,7 +23,7 @@ from annotations.services.annotations import (
     annotations_submit_drafts,
 )
 from annotations.services.audit import audit_record
-from annotations.services.claims import claim_get_or_create_accepted, claim_set_state
+from annotations.services.claims import claim_get_or_create_accepted, claim_set_state, claims_set_state_by_text
 from annotations.services.documents import (
     ImportOutcome,
     document_import,
@@ -100,6 +100,7 @@ __all__ = [
     "audit_record",
     "claim_get_or_create_accepted",
     "claim_set_state",
+    "claims_set_state_by_text",
     "clean_slug",
     "document_import",
     "document_mark_done",

@@ -72,6 +72,7 @@ def annotation_create(
     if claim is None:
         claim = Claim.objects.filter(document=document, start=start, end=end).first()
     if claim is not None:
+        Claim.objects.select_for_update().filter(pk=claim.pk).first()  # two tabs at once: one waits, then sees it
         mine = Annotation.objects.filter(claim=claim, author=author, original_author="").first()
         if mine is not None:
             raise Conflict(f"you have annotated this claim already (annotation #{mine.pk}): open it instead",

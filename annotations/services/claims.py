@@ -12,6 +12,24 @@ from annotations.services.errors import Conflict, Invalid
 
 
 @transaction.atomic
+def claims_set_state_by_text(*, claim_id: int, state: str, user: AbstractBaseUser | None = None) -> Claim:
+    """``claim_set_state`` for the claim and every other claim of its document with the same text (an entry of
+    the grouped list stands for all its occurrences); occurrences that must stay accepted are left so. Returns
+    the claim asked for."""
+    if user is not None:
+        access.claim_for_user(user, claim_id)
+    claim = Claim.objects.get(pk=claim_id)
+    same = Claim.objects.filter(document_id=claim.document_id, text=claim.text).exclude(pk=claim.pk)
+    for other in same.values_list("pk", flat=True):
+        try:
+            with transaction.atomic():
+                claim_set_state(claim_id=other, state=state, user=user)
+        except Conflict:
+            pass  # annotated: it stays accepted
+    return claim_set_state(claim_id=claim_id, state=state, user=user)
+
+
+@transaction.atomic
 def claim_set_state(*, claim_id: int, state: str, user: AbstractBaseUser | None = None) -> Claim:
     """Accept or dismiss a candidate claim, or undo that (back to candidate); who and when are kept. ``user``
     must be a member of its desk (None: a command). A claim with annotations stays accepted."""

@@ -44,7 +44,7 @@ def test_the_claims_api_pages_through_every_claim_without_repeats(api, long_docu
         if not cursor:
             break
     assert len(seen) == len(set(seen)) == 300 == page["count"]
-    with django_assert_num_queries(3):  # the document (+ the caller's role), the page, the count
+    with django_assert_num_queries(4):  # the document (+ the caller's role), the page, the count, occurrences
         _claims(api, long_document, page_size=70, cursor="70")
 
 
@@ -150,3 +150,35 @@ def test_a_document_is_polled_without_its_text(api, document, django_assert_num_
     assert "body" not in data and data["length"] == len(document.body)
     assert data["segmentation_status"] == "pending"
     assert api.get(reverse("api-document", args=[99**12]), {"body": "false"}).status_code == 404
+
+
+def test_claims_that_tie_on_score_and_start_still_page_without_repeats_or_gaps(api, project):
+    body = "One two three four five six seven eight nine ten."
+    document = DocumentFactory(project=project, body=body, segmentation_status="done")
+    Claim.objects.bulk_create([Claim(document=document, start=0, end=end, text=body[:end], score=0.5)
+                               for end in range(5, 45)])  # fmt: skip
+    seen = []
+    for cursor in ("0", "7", "14", "21", "28", "35"):
+        seen += [c["id"] for c in _claims(api, document, page_size=7, cursor=cursor)["results"]]
+    assert len(seen) == len(set(seen)) == 40
+
+
+def test_a_grouped_entry_is_dismissed_and_restored_with_every_occurrence(api, reviewer, long_document):
+    first = long_document.claims.filter(text=SENTENCE).order_by("start").first()
+    url = reverse("api-claim-dismiss", args=[first.pk])
+    assert api.post(url + "?all_occurrences=true").json()["state"] == "dismissed"
+    assert set(long_document.claims.filter(text=SENTENCE).values_list("state", flat=True)) == {"dismissed"}
+    open_entries = _claims(api, long_document, distinct="true", show="open", page_size=1000)["results"]
+    assert SENTENCE not in [c["text"] for c in open_entries]  # no ×2 left behind
+    dismissed = _claims(api, long_document, distinct="true", show="dismissed")["results"]
+    assert [(c["text"], c["occurrences"]) for c in dismissed] == [(SENTENCE, 3)]
+    api.post(reverse("api-claim-restore", args=[first.pk]) + "?all_occurrences=true")
+    assert set(long_document.claims.filter(text=SENTENCE).values_list("state", flat=True)) == {"candidate"}
+
+
+def test_occurrences_count_the_whole_document_whatever_the_filter(api, reviewer, long_document):
+    first = long_document.claims.filter(text=SENTENCE).order_by("start").first()
+    services.claim_set_state(claim_id=first.pk, state=ClaimState.DISMISSED, user=reviewer)
+    entry = next(c for c in _claims(api, long_document, distinct="true", show="open", page_size=1000)["results"]
+                 if c["text"] == SENTENCE)  # fmt: skip
+    assert entry["occurrences"] == 3 and entry["id"] != first.pk  # an open copy stands for the group

@@ -89,9 +89,15 @@ function reason(name, file) {
   return "";
 }
 
+/** A drop after the last batch finished starts a new count (the results of earlier batches stay listed). */
+function newBatchIfIdle() {
+  if (batch.finished === batch.total) Object.assign(batch, { total: 0, finished: 0, imported: 0, duplicates: 0, failed: 0 });
+}
+
 export function addFiles(fileList) {
   const files = [...fileList];
   if (!files.length) return;
+  newBatchIfIdle();
   statusBox.hidden = false;
   if (files.length > cfg.maxFiles) {
     const item = fileItem(`${files.length} files`);
@@ -196,6 +202,7 @@ $("paste-form").addEventListener("submit", async (event) => {
   const title = $("paste-title");
   const body = $("paste-body");
   const name = title.value.trim() || "Pasted text";
+  newBatchIfIdle();
   batch.total += 1;
   showBatch();
   const item = fileItem(`Pasted: ${name}`);
@@ -229,6 +236,7 @@ $("url-form").addEventListener("submit", async (event) => {
   const input = $("import-url");
   const url = input.value.trim();
   if (!url) return input.focus();
+  newBatchIfIdle();
   batch.total += 1;
   showBatch();
   const item = fileItem(url);
@@ -265,19 +273,27 @@ function refreshSoon(delay = 300) {
   refreshTimer = setTimeout(refresh, delay);
 }
 
+let refreshes = 0;
+
 async function refresh() {
   const query = new URLSearchParams(location.search);
   query.set("fragment", "1");
+  const mine = ++refreshes;
   let html;
   try {
     const response = await fetch(`${location.pathname}?${query}`, { credentials: "same-origin" });
-    if (!response.ok) return;
+    if (response.redirected || !response.ok) {
+      // Logged out meanwhile (the login page answered): say so instead of showing that page in the list.
+      if (response.redirected) alertBox("Your session has ended: reload the page to log in again.");
+      return;
+    }
     html = await response.text();
   } catch {
     return; // offline for a moment: the next poll tries again
   } finally {
     schedulePoll();
   }
+  if (mine !== refreshes) return; // a newer refresh was asked for meanwhile: this answer is older
   const focused = document.activeElement?.closest?.("#desk-documents [data-document]")?.dataset.document;
   listBox.innerHTML = html; // the server's rendering of the same rows (auto-escaped template)
   if (focused) listBox.querySelector(`[data-document="${focused}"] .done-toggle`)?.focus();

@@ -21,7 +21,7 @@ const moreButton = $("claim-list-more");
 const countEl = $("claim-count");
 const showEl = $("claim-show");
 const searchEl = $("claim-search");
-const query = { show: showEl?.value || "open", q: "", order: "score", next: null, generation: 0 };
+const query = { show: showEl?.value || "open", q: "", order: "score", next: null, generation: 0, moved: 0 };
 let openExisting, isDirty;
 
 const candidates = HAS_HIGHLIGHTS ? new Highlight() : null;
@@ -40,13 +40,16 @@ function claimsPath(cursor) {
 /** Load the first page for the current filters (replacing the list), or the next page (appending to it). */
 export async function loadClaims({ more = false } = {}) {
   const generation = more ? query.generation : ++query.generation;
-  const path = claimsPath(more ? query.next : null);
+  // Entries I moved out of the filter (dismissed while showing open ones, …) shifted the server's pages.
+  const cursor = more && query.next ? String(Math.max(0, Number(query.next) - query.moved)) : null;
+  const path = claimsPath(cursor);
   moreButton.disabled = true;
   const response = await api("GET", path);
   if (generation !== query.generation) return; // the filters changed meanwhile: that answer is stale
   moreButton.disabled = false;
   if (!response.ok) return announce(`Candidate claims could not be loaded: ${response.data.detail}`, { error: true });
   if (!more) {
+    query.moved = 0;
     claims.clear();
     listEl.replaceChildren();
     candidates?.clear();
@@ -63,6 +66,18 @@ export async function loadClaims({ more = false } = {}) {
   const n = response.data.count;
   countEl.textContent = `${n.toLocaleString()} ${n === 1 ? "entry" : "entries"}`;
   $("claims-empty").hidden = n > 0;
+}
+
+/** Whether the claim belongs in the list the current filter asks for (the server's rule, for one entry). */
+function matchesShow(claim) {
+  switch (query.show) {
+    case "open": return claim.state !== "dismissed";
+    case "untouched": return claim.state === "candidate";
+    case "accepted": return claim.state === "accepted";
+    case "dismissed": return claim.state === "dismissed";
+    case "checkworthy": return claim.checkworthy;
+    default: return true;
+  }
 }
 
 function where(claim) {
@@ -119,7 +134,9 @@ function replaceItem(claim) {
 export function markClaimAccepted(claimId) {
   const claim = claims.get(claimId);
   if (!claim) return;
-  replaceItem({ ...claim, state: "accepted" });
+  const accepted = { ...claim, state: "accepted" };
+  if (matchesShow(claim) && !matchesShow(accepted)) query.moved += 1;
+  replaceItem(accepted);
 }
 
 async function onClaimAction(button) {
@@ -136,8 +153,10 @@ async function onClaimAction(button) {
     return announce("Sentence selected in the text: press Enter or a verdict key to annotate it.");
   }
   if (action === "dismiss" || action === "restore") {
-    const response = await api("POST", `claims/${id}/${action}?unit=utf16`);
+    const all = claim.occurrences > 1 ? "&all_occurrences=true" : ""; // the entry stands for every copy
+    const response = await api("POST", `claims/${id}/${action}?unit=utf16${all}`);
     if (!response.ok) return announce(`${action === "dismiss" ? "Not dismissed" : "Not restored"}: ${response.data.detail}`, { error: true });
+    if (matchesShow(claim) && !matchesShow(response.data)) query.moved += 1;
     const updated = replaceItem({ ...response.data, occurrences: claim.occurrences });
     updated.querySelector(`[data-action="${action === "dismiss" ? "restore" : "dismiss"}"]`)?.focus();
     return announce(action === "dismiss" ? "Claim dismissed. Undo puts it back." : "Claim back among the candidates.");

@@ -44,7 +44,7 @@ function fillPanel({ title, meta, quote, verdict, text, readOnly }) {
   $("panel-conflict").replaceChildren();
   setError("");
   panel.staged = [];
-  panel.escArmed = false;
+  disarmClose();
   panel.moveSpan = null;
   panel.editingEvidence = null;
   panel.evidenceForm = null;
@@ -179,6 +179,21 @@ async function saveNew(verdict, thenSubmit) {
   const body = { document: DOC, start, end, ...quoteOf(start, end), verdict, rationale: rationale.value, evidence: panel.staged };
   if (panel.claimId) body.claim = panel.claimId;
   const response = await api("POST", "annotations/?unit=utf16", body);
+  if (response.status === 409 && response.data.current) {
+    // I annotated this claim already (another tab): keep what was typed here, and offer the saved one.
+    const existing = response.data.current;
+    store(existing);
+    scheduleRender();
+    renderEvidence();
+    setError(`Not saved: ${response.data.detail}. `);
+    const open = el("button", { type: "button", class: "link", text: "Open my annotation (discards this text)" });
+    open.addEventListener("click", () => {
+      panel.escArmed = true; // the choice is made: no second confirmation
+      closePanel({ restoreFocus: false });
+      openExisting(existing.id, { opener: bodyEl });
+    });
+    return $("panel-error").append(open);
+  }
   if (!response.ok) {
     renderEvidence();
     return setError(`Not saved: ${response.data.detail}`);
