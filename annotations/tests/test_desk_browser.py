@@ -378,7 +378,6 @@ def test_on_a_phone_the_pages_fit_the_screen_and_the_message_covers_no_button(pa
     for button in page.locator("#annotation-panel button:visible").all():
         box = button.bounding_box()
         assert box is None or not _overlap(toast, box), f"the message covers {button.inner_text()!r}"
-    page.screenshot(path=str(DOCS / "annotate-phone.png"))
 
 
 def test_a_skip_link_leads_past_the_header_to_the_text(page, live_server, reviewer, document):
