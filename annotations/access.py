@@ -216,9 +216,11 @@ class DeskAbilities:
     can_manage_members: bool
 
 
-def desk_abilities(user: AnyUser | None, project: Project) -> DeskAbilities:
-    """For rendering only (services check again): the role comes with a desk fetched by ``project_for_user``."""
-    role = Role(project._access_role) if getattr(project, "_access_role", None) else role_in(user, project)
+def desk_abilities(user: AnyUser | None, project: Project, *, fetched: object = None) -> DeskAbilities:
+    """For rendering only (services check again): the role comes with the object a ``*_for_user`` fetched
+    (the desk itself, or ``fetched``: one of its documents), else one query."""
+    known = getattr(fetched if fetched is not None else project, "_access_role", None)
+    role = Role(known) if known else role_in(user, project)
     return DeskAbilities(
         role=role,
         can_review=role is not None and role.at_least(Role.EDITOR),

@@ -238,6 +238,7 @@ class AuditEvent(models.Model):
         UPDATE = "update", "Updated"
         DELETE = "delete", "Deleted"
         TRANSITION = "transition", "Status changed"
+        COMMENT = "comment", "Commented"
 
     class ObjectType(models.TextChoices):
         ANNOTATION = "annotation", "Annotation"
@@ -265,8 +266,8 @@ class AuditEvent(models.Model):
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["project", "at", "id"], name="audit_project_feed")]
         constraints = [
-            models.CheckConstraint(condition=Q(action__in=["create", "update", "delete", "transition"]),
-                                   name="audit_action_valid"),
+            models.CheckConstraint(condition=Q(action__in=["create", "update", "delete", "transition", "comment"]),
+                                   name="audit_action_valid_with_comments"),
         ]  # fmt: skip
 
     def __str__(self) -> str:

@@ -273,15 +273,41 @@ def agreement_report(project: Project) -> dict:
 
 
 def my_queue(user: AbstractBaseUser) -> dict:
-    """A reviewer's work: documents assigned to them and their annotations sent back for changes."""
+    """A reviewer's work: documents assigned to them, and their annotations sent back for changes or rejected,
+    each with the latest word on it (``latest``: the last comment of its thread)."""
+    sent_back = list(
+        access.annotations_visible(user)
+        .filter(author=user, status__in=[AnnotationStatus.CHANGES_REQUESTED, AnnotationStatus.REJECTED])
+        .select_related("document")
+        .order_by("-updated_at")
+    )
+    latest = {}
+    events = (
+        AuditEvent.objects.filter(annotation_id__in=[a.pk for a in sent_back], object_type="annotation")
+        .exclude(comment="").select_related("actor").order_by("annotation_id", "-at", "-id")
+    )  # fmt: skip
+    for event in events:
+        latest.setdefault(event.annotation_id, event)
+    for annotation in sent_back:
+        annotation.latest = latest.get(annotation.pk)
     return {
         "assignments": access.assignments_visible(user)
         .filter(reviewer=user)
         .select_related("document", "document__project", "assigned_by"),
-        "changes_requested": access.annotations_visible(user)
-        .filter(author=user, status=AnnotationStatus.CHANGES_REQUESTED)
-        .select_related("document"),
+        "changes_requested": [a for a in sent_back if a.status == AnnotationStatus.CHANGES_REQUESTED],
+        "rejected": [a for a in sent_back if a.status == AnnotationStatus.REJECTED],
     }
+
+
+def annotation_thread(annotation: Annotation) -> QuerySet[AuditEvent]:
+    """The review thread of an annotation, oldest first: every review action that said something (request
+    changes, reject, retract, correct, an approval over a disagreement) and every message."""
+    return (
+        AuditEvent.objects.filter(annotation_id=annotation.pk, object_type=AuditEvent.ObjectType.ANNOTATION)
+        .filter(Q(action=AuditEvent.Action.COMMENT) | (Q(action=AuditEvent.Action.TRANSITION) & ~Q(comment="")))
+        .select_related("actor")
+        .order_by("at", "id")
+    )
 
 
 def corrections_feed(project: Project) -> QuerySet:

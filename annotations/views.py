@@ -101,6 +101,7 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
     config = {
         "documentId": document.pk,
         "segmentation": {"status": document.segmentation_status, "labels": dict(SegmentationStatus.choices)},
+        "canReview": access.desk_abilities(request.user, document.project, fetched=document).can_review,
         "user": {"id": request.user.pk, "username": request.user.get_username()},
         "verdicts": verdicts,
         "stances": [{"value": value, "label": label} for value, label in Stance.choices],

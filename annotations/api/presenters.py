@@ -163,3 +163,12 @@ def present_audit_event(event: AuditEvent) -> dict:
         "annotation": event.annotation_id, "document": event.document_id, "from_status": event.from_status,
         "to_status": event.to_status, "changes": event.changes, "comment": event.comment,
     }  # fmt: skip
+
+
+def present_thread_entry(event: AuditEvent) -> dict:
+    """ThreadEntryOut: one message of an annotation's review thread (a review action's comment, or a reply)."""
+    return {
+        "id": event.pk, "at": stamp(event.at), "author": event.actor.get_username() if event.actor else None,
+        "kind": "comment" if event.action == AuditEvent.Action.COMMENT else "review",
+        "from_status": event.from_status, "to_status": event.to_status, "text": event.comment,
+    }  # fmt: skip

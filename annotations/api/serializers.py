@@ -109,6 +109,24 @@ class DocumentUpdateIn(serializers.Serializer):
     published_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
+class ThreadEntryOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    author = serializers.CharField(allow_null=True)
+    kind = serializers.ChoiceField(choices=["review", "comment"], help_text="A review action's comment, or a reply.")
+    from_status = serializers.CharField(help_text="review: the status before the action.")
+    to_status = serializers.CharField(help_text="review: the status it moved to.")
+    text = serializers.CharField()
+
+
+class ThreadOut(serializers.Serializer):
+    results = ThreadEntryOut(many=True)
+
+
+class CommentIn(serializers.Serializer):
+    text = Text(max_length=5000)
+
+
 class UploadedDocumentOut(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()

@@ -56,6 +56,7 @@ urlpatterns = [
     path("v1/annotations/<int:pk>/", views.AnnotationDetailApi.as_view(), name="api-annotation"),
     path("v1/annotations/<int:pk>/submit", views.AnnotationSubmitApi.as_view(), name="api-annotation-submit"),
     path("v1/annotations/<int:pk>/review", views.AnnotationTransitionApi.as_view(), name="api-annotation-review"),
+    path("v1/annotations/<int:pk>/comments", views.AnnotationCommentsApi.as_view(), name="api-annotation-comments"),
     path("v1/annotations/<int:pk>/evidence/", views.AnnotationEvidenceApi.as_view(), name="api-annotation-evidence"),
     path("v1/evidence/<int:pk>/", views.EvidenceDetailApi.as_view(), name="api-evidence"),
     path("v1/evidence/<int:pk>/snapshot", views.EvidenceSnapshotApi.as_view(), name="api-evidence-snapshot"),

@@ -29,6 +29,7 @@ from annotations.api.presenters import (
     present_evidence,
     present_member,
     present_project,
+    present_thread_entry,
     present_upload_result,
     present_url_import,
     stamp,
@@ -516,6 +517,23 @@ class AnnotationSubmitApi(APIView):
         services.annotation_submit(annotation_id=annotation.pk, user=request.user,
                                    version=data.validated_data.get("version"))  # fmt: skip
         return _annotation_response(request, annotation.pk)
+
+
+class AnnotationCommentsApi(APIView):
+    @extend_schema(operation_id="annotation_comments_list", responses=s.ThreadOut,
+                   description="The annotation's review thread, oldest first: the comments of review actions "
+                   "(request changes, reject, retract, correct, …) and replies.")  # fmt: skip
+    def get(self, request: Request, pk: int) -> Response:
+        annotation = access.annotation_for_user(request.user, pk)
+        return Response({"results": [present_thread_entry(e) for e in selectors.annotation_thread(annotation)]})
+
+    @extend_schema(operation_id="annotation_comments_create", request=s.CommentIn, responses={201: s.ThreadEntryOut},
+                   description="Reply on the thread (the annotation's author and the desk's editors).")  # fmt: skip
+    def post(self, request: Request, pk: int) -> Response:
+        data = s.CommentIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services.annotation_comment(annotation_id=pk, user=request.user, text=data.validated_data["text"])
+        return Response(present_thread_entry(event), status=status.HTTP_201_CREATED)
 
 
 class AnnotationEvidenceApi(APIView):

@@ -52,7 +52,7 @@ from annotations.services.projects import (
     project_create,
     project_update,
 )
-from annotations.services.review import annotation_transition, documents_assign
+from annotations.services.review import annotation_comment, annotation_transition, documents_assign
 from annotations.services.segmentation import (
     SegmentOutcome,
     document_request_segmentation,
@@ -90,6 +90,7 @@ __all__ = [
     "Rejected",
     "SegmentOutcome",
     "TooLarge",
+    "annotation_comment",
     "annotation_create",
     "annotation_delete",
     "annotation_import",

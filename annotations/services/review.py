@@ -1,4 +1,4 @@
-"""The review workflow (state table: ``domain/workflow.py``) and review assignments."""
+"""The review workflow (state table: ``domain/workflow.py``), its comment thread and review assignments."""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -9,7 +9,7 @@ from annotations.domain.vocabulary import Role
 from annotations.domain.workflow import TransitionConflict, check_transition
 from annotations.models import Annotation, AuditEvent, Membership, ReviewAssignment
 from annotations.services.audit import audit_desk, audit_record, diff, snapshot
-from annotations.services.errors import Conflict, Invalid
+from annotations.services.errors import Conflict, Forbidden, Invalid
 
 
 @transaction.atomic
@@ -93,3 +93,21 @@ def documents_assign(*, document_ids: list[int], reviewer: AbstractBaseUser, ass
             )  # fmt: skip
         created += was_created
     return created
+
+
+COMMENT_MAX = 5000
+
+
+@transaction.atomic
+def annotation_comment(*, annotation_id: int, user: AbstractBaseUser, text: str) -> AuditEvent:
+    """A message on the annotation's review thread (where request-changes and reject comments land too): its
+    author answers an editor, an editor explains. Other reviewers do not take part (blind review)."""
+    annotation = access.annotation_for_user(user, annotation_id)
+    if not (access.is_author(user, annotation) or access.can_review(user, annotation.document.project_id)):
+        raise Forbidden("only the annotation's author and the desk's editors write on its review thread")
+    text = str(text).replace("\r\n", "\n").strip()
+    if not text:
+        raise Invalid("the message is empty")
+    if "\x00" in text or len(text) > COMMENT_MAX:
+        raise Invalid(f"a message has at most {COMMENT_MAX:,} characters and no NUL")
+    return audit_record(annotation, AuditEvent.Action.COMMENT, user, changes={}, comment=text)

@@ -26,6 +26,7 @@ import { wireEvidence } from "./annotate/evidence.js";
 import { deleteAnnotation, isDirty, openExisting, wirePanel } from "./annotate/panel.js";
 import { loadAnnotations, poll, schedulePoll, wireSync } from "./annotate/sync.js";
 import { loadClaims, wireClaims } from "./annotate/claims.js";
+import { wireThread } from "./annotate/thread.js";
 import { wireKeys } from "./annotate/keys.js";
 import { wirePointer } from "./annotate/pointer.js";
 
@@ -38,6 +39,7 @@ function wire() {
   wireEvidence();
   wireList({ openExisting, deleteAnnotation, isDirty, poll });
   wireClaims({ openExisting, isDirty });
+  wireThread();
   wireSync();
 }
 

@@ -10,6 +10,7 @@ import { quoteOf, reveal, selectionSpan, TEXT } from "./text.js";
 import { forget, store } from "./highlights.js";
 import { hideTooltip, placeCaret, setMark } from "./marks.js";
 import { scheduleRender } from "./list.js";
+import { hideThread, showThread } from "./thread.js";
 import { markClaimAccepted } from "./claims.js";
 import { evPassage, evStance, evTitle, evUrl, evidenceEditDirty, renderEvidence, saveEvidenceEdit, stagedFromFields } from "./evidence.js";
 
@@ -115,6 +116,7 @@ export function openExisting(id, { opener = null, scroll = true, focus = null } 
   setMark("pending", null);
   setMark("selected", { start: a.start, end: a.end });
   if (scroll) reveal(a.start);
+  showThread(a);
   const target = focus || (mode === "edit" ? radios.find((r) => r.checked) : $("panel-title"));
   showPanel(target, performance.now());
 }
@@ -138,6 +140,7 @@ function disarmClose() {
 
 export function closePanel({ restoreFocus = true } = {}) {
   disarmClose();
+  hideThread();
   if (!panel.mode) return;
   const opener = panel.opener;
   panelEl.hidden = true;
