@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from annotations.domain.export_formats import FORMATS, ExportFormat, ExportLinks, iso_datetime, render
-from annotations.domain.vocabulary import REVIEWED_STATUSES
 from annotations.filters import AnnotationFilter
 from annotations.models import Annotation, AnnotationStatus, Document, EvidenceLink, Project
 from annotations.services import Rejected
@@ -28,7 +27,9 @@ DOCUMENT_CHUNK_SIZE = 100  # documents carry their whole text
 PROGRESS_EVERY = 1000
 # ClaimReview publishes verdicts that passed review: approved, and approved-then-published (corrections
 # included). Drafts, submissions, rejected and retracted verdicts never leave as ClaimReview.
-CLAIMREVIEW_STATUSES = tuple(s for s in AnnotationStatus if s in REVIEWED_STATUSES)
+# What ClaimReview publishes: published verdicts (a correction stays published, with its new verdict). Approved
+# but unpublished, retracted and everything before review stay out.
+CLAIMREVIEW_STATUSES = (AnnotationStatus.PUBLISHED,)
 
 # Timestamps ("…_at") are read as ISO 8601 text on PostgreSQL (see UtcIsoTimestamp).
 ANNOTATION_FIELDS = (
@@ -153,6 +154,11 @@ def verdict_export_rows(
     return _rows(queryset, documents=documents, chunk_size=chunk_size)
 
 
+def export_row(annotation_id: int) -> dict | None:
+    """The export row of one annotation (what every format is rendered from): the public page's ClaimReview."""
+    return next(_rows(Annotation.objects.filter(pk=annotation_id), documents=False, chunk_size=1), None)
+
+
 def _rows(queryset: QuerySet[Annotation], *, documents: bool, chunk_size: int) -> Iterator[dict]:
     in_sql = connections[queryset.db].vendor == "postgresql"
     iso = _passthrough if in_sql else iso_datetime  # every timestamp in a row is ISO 8601 UTC text
@@ -272,19 +278,19 @@ def _path_template(name: str, fallback: str, **kwargs) -> str:
 
 
 def export_links(project: Project, base_url: str) -> ExportLinks:
-    """Absolute URLs for ClaimReview ``url`` (the document page, anchored at the annotation), Web
-    Annotation ids (the API resources) and the project as the ClaimReview author."""
+    """Absolute URLs for ClaimReview ``url`` (the verdict's public page), Web Annotation ids (the API
+    resources) and the ClaimReview author: the desk's publisher (its name and site), else the desk."""
     base = base_url.rstrip("/")
-    document_page = _path_template("document-detail", "/documents/{document_id}/", document_id="{document_id}")
+    public_page = _path_template("fact-check", "/fact-checks/{annotation_id}/", annotation_id="{annotation_id}")
     project_page = _path_template("document-list", f"/projects/{project.slug}/", slug="{slug}").format(
         slug=project.slug
     )
     return ExportLinks(
         annotation=base + _path_template("api-annotation", "/api/v1/annotations/{id}/", pk="{id}"),
         document=base + _path_template("api-document", "/api/v1/documents/{id}/", pk="{id}"),
-        review=base + document_page + "#annotation-{annotation_id}",
-        project_url=base + project_page,
-        project_name=project.name,
+        review=base + public_page,
+        project_url=project.publisher_url or base + project_page,
+        project_name=project.publisher_name or project.name,
     )
 
 

@@ -16,11 +16,19 @@ class DeskForm(forms.Form):
         help_text="How this desk decides verdicts; reviewers see it on every article.",
     )
 
+    publisher_name = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Publisher",
+        help_text="The organisation that publishes the verdicts, on their public pages and in ClaimReview.",
+    )
+    publisher_url = forms.CharField(required=False, max_length=500, label="Publisher's web site")
+
 
 class DeskCreateForm(DeskForm):
     slug = forms.CharField(max_length=100, help_text="In links and export file names: lowercase letters, digits and "
                            "hyphens, e.g. politics-desk. It cannot change later.")  # fmt: skip
-    field_order = ["name", "slug", "description", "guidelines"]
+    field_order = ["name", "slug", "description", "guidelines", "publisher_name", "publisher_url"]
 
 
 class InviteForm(forms.Form):

@@ -35,6 +35,10 @@ class Project(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True, help_text="What the desk covers (shown on its page).")
     guidelines = models.TextField(blank=True, help_text="How this desk decides verdicts (shown to its reviewers).")
+    publisher_name = models.CharField(
+        max_length=200, blank=True, help_text="The organisation that publishes the verdicts (ClaimReview author)."
+    )
+    publisher_url = models.URLField(max_length=500, blank=True, help_text="Its public web site.")
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
 

@@ -299,6 +299,35 @@ def my_queue(user: AbstractBaseUser) -> dict:
     }
 
 
+PUBLIC_STATUSES = (AnnotationStatus.PUBLISHED, AnnotationStatus.RETRACTED)
+
+
+def public_fact_check(annotation_id: int) -> Annotation:
+    """A verdict as the public sees it: published (or retracted: its page says so), nothing else — drafts,
+    reviews in progress and approved-but-unpublished verdicts are NotFound, to everyone."""
+    if not 0 < annotation_id < 2**63:
+        raise NotFound("No such fact-check.")
+    annotation = (
+        Annotation.objects.filter(pk=annotation_id, status__in=PUBLIC_STATUSES, verdict__gt="")
+        .select_related("document__project")
+        .prefetch_related("evidence")
+        .first()
+    )
+    if annotation is None:
+        raise NotFound("No such fact-check.")
+    return annotation
+
+
+def public_history(annotation: Annotation) -> list[AuditEvent]:
+    """What the public page tells of a verdict's life: published, each correction (with the verdict before
+    and after) and a retraction, oldest first."""
+    return list(
+        AuditEvent.objects.filter(annotation_id=annotation.pk, object_type=AuditEvent.ObjectType.ANNOTATION,
+                                  action=AuditEvent.Action.TRANSITION, to_status__in=PUBLIC_STATUSES)
+        .order_by("at", "id")
+    )  # fmt: skip
+
+
 def annotation_thread(annotation: Annotation) -> QuerySet[AuditEvent]:
     """The review thread of an annotation, oldest first: every review action that said something (request
     changes, reject, retract, correct, an approval over a disagreement) and every message."""

@@ -7,6 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.html import json_script
+from django.utils.safestring import mark_safe
 
 from annotations import access, selectors
 from annotations.domain.article_files import SUPPORTED_SUFFIXES
@@ -111,6 +113,7 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
         "pageSize": 2500,
         "quoteContext": QUOTE_CONTEXT,
         "evidenceArchiveUrl": reverse("evidence-archive", args=[0]),  # …/0/archive/: the id goes in place of 0
+        "factCheckUrl": reverse("fact-check", args=[0]),  # the public page of a published verdict
         "csrfToken": get_token(request),  # also makes sure the csrftoken cookie is set
     }
     removed = (document.metadata or {}).get("boilerplate") or {}
@@ -135,3 +138,34 @@ def evidence_archive(request: HttpRequest, evidence_id: int) -> HttpResponse:
     """The archive copy of an evidence link: the page's text when the worker checked it."""
     link = access.evidence_for_user(request.user, evidence_id)
     return render(request, "annotations/evidence_archive.html", {"link": link})
+
+
+def fact_check(request: HttpRequest, annotation_id: int) -> HttpResponse:
+    """The public page of a published verdict (no login): the claim, the verdict, the reasoning, the evidence
+    and its correction history, with its ClaimReview JSON-LD for search engines. Retracted: says so."""
+    from annotations.domain.export_formats import claim_review
+    from annotations.exporting import export_links, export_row
+
+    annotation = selectors.public_fact_check(annotation_id)
+    project = annotation.document.project
+    links = export_links(project, settings.SITE_URL or request.build_absolute_uri("/"))
+    review = None
+    if annotation.status == AnnotationStatus.PUBLISHED:  # a retracted verdict is no ClaimReview any more
+        data = json_script(claim_review(export_row(annotation.pk), links))  # <, >, & escaped for a <script>
+        review = mark_safe(data.replace('type="application/json"', 'type="application/ld+json"', 1))  # noqa: S308
+    history = []
+    for event in selectors.public_history(annotation):
+        verdicts = event.changes.get("verdict") if isinstance(event.changes, dict) else None
+        history.append({
+            "at": event.at, "to": event.to_status, "comment": event.comment,
+            "corrected": event.from_status == event.to_status == AnnotationStatus.PUBLISHED,
+            "before": Verdict(verdicts[0]).label if verdicts and verdicts[0] in Verdict.values else "",
+            "after": Verdict(verdicts[1]).label if verdicts and verdicts[1] in Verdict.values else "",
+        })  # fmt: skip
+    context = {
+        "annotation": annotation, "document": annotation.document, "project": project,
+        "publisher": links.project_name, "publisher_url": links.project_url,
+        "verdict": Verdict(annotation.verdict), "history": history, "review_json": review,
+        "retracted": annotation.status == AnnotationStatus.RETRACTED,
+    }  # fmt: skip
+    return render(request, "annotations/fact_check.html", context)

@@ -38,7 +38,8 @@ def desk_settings(request: HttpRequest, slug: str) -> HttpResponse:
     manages = access.can_manage_members(request.user, project)
     forms = {
         "desk": DeskForm(initial={"name": project.name, "description": project.description,
-                                  "guidelines": project.guidelines}),
+                                  "guidelines": project.guidelines, "publisher_name": project.publisher_name,
+                                  "publisher_url": project.publisher_url}),
         "invite": InviteForm(),
     }  # fmt: skip
     if request.method == "POST":

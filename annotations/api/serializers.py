@@ -37,10 +37,14 @@ class ProjectCreateIn(serializers.Serializer):
     slug = serializers.CharField(max_length=100, help_text="Lowercase letters, digits and inner hyphens.")
     description = Text(required=False, allow_blank=True, default="", max_length=20_000)
     guidelines = Text(required=False, allow_blank=True, default="", max_length=20_000)
+    publisher_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    publisher_url = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
 
 
 class ProjectUpdateIn(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=200)
+    publisher_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    publisher_url = serializers.CharField(required=False, allow_blank=True, max_length=500)
     description = Text(required=False, allow_blank=True, max_length=20_000)
     guidelines = Text(required=False, allow_blank=True, max_length=20_000)
 

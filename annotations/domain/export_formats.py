@@ -57,9 +57,7 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat("json", "application/json", "json", "JSON array of annotations (the JSON Lines records)"),
         ExportFormat("jsonl", "application/x-ndjson", "jsonl", "JSON Lines: document and annotation records"),
         ExportFormat("csv", "text/csv; charset=utf-8", "csv", "one row per annotation"),
-        ExportFormat(
-            "claimreview", "application/ld+json", "json", "schema.org ClaimReview per approved or published verdict"
-        ),
+        ExportFormat("claimreview", "application/ld+json", "json", "schema.org ClaimReview per published verdict"),
         ExportFormat(
             "webannotation",
             f'application/ld+json; profile="{WEB_ANNOTATION_CONTEXT}"',

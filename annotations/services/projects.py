@@ -15,6 +15,7 @@ from annotations.domain.vocabulary import Role
 from annotations.models import AuditEvent, Membership, Project
 from annotations.services.audit import audit_desk
 from annotations.services.errors import Conflict, Forbidden, Invalid, NotFound
+from annotations.services.validation import clean_url
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,14 @@ def _clean_text(value: str, what: str) -> str:
     return value
 
 
+def _publisher(name: str, url: str) -> dict:
+    """The desk's public face in ClaimReview: an organisation's name (one line) and its http(s) site."""
+    name = " ".join(str(name).split())
+    if len(name) > 200:
+        raise Invalid("the publisher's name has at most 200 characters")
+    return {"publisher_name": name, "publisher_url": clean_url(url, what="publisher's web site", required=False)}
+
+
 def clean_slug(slug: str) -> str:
     """A desk's slug: lowercase letters, digits and inner hyphens (it is in every link and export name)."""
     slug = str(slug).strip()
@@ -66,6 +75,8 @@ def project_create(
     user: AbstractBaseUser | None = None,
     description: str = "",
     guidelines: str = "",
+    publisher_name: str = "",
+    publisher_url: str = "",
     exist_ok: bool = True,
 ) -> Project:
     """Create the desk ``slug`` (site admins, who then invite its members and admins; they are not made
@@ -74,8 +85,10 @@ def project_create(
     if user is not None and not access.can_create_projects(user):
         raise Forbidden("only site admins create desks")
     slug, name = clean_slug(slug), _clean_name(name)
-    fields = {"name": name, "description": _clean_text(description, "description"),
-              "guidelines": _clean_text(guidelines, "guidelines")}  # fmt: skip
+    fields = {
+        "name": name, "description": _clean_text(description, "description"),
+        "guidelines": _clean_text(guidelines, "guidelines"), **_publisher(publisher_name, publisher_url),
+    }  # fmt: skip
     project, created = Project.objects.get_or_create(slug=slug, defaults=fields)
     if not created:
         if not exist_ok:
@@ -94,8 +107,11 @@ def project_update(
     name: str | None = None,
     description: str | None = None,
     guidelines: str | None = None,
+    publisher_name: str | None = None,
+    publisher_url: str | None = None,
 ) -> Project:
-    """Change a desk's name, description or guidelines (its admins; the slug stays: links and exports use it)."""
+    """Change a desk's name, description, guidelines or publisher (its admins; the slug stays: links and exports
+    use it)."""
     _check_manager(user, project)
     current = Project.objects.select_for_update().get(pk=project.pk)  # not the form's copy
     fields = {}
@@ -105,6 +121,10 @@ def project_update(
         fields["description"] = _clean_text(description, "description")
     if guidelines is not None:
         fields["guidelines"] = _clean_text(guidelines, "guidelines")
+    if publisher_name is not None:
+        fields["publisher_name"] = _publisher(publisher_name, "")["publisher_name"]
+    if publisher_url is not None:
+        fields["publisher_url"] = _publisher("", publisher_url)["publisher_url"]
     changes = {key: [getattr(current, key), value] for key, value in fields.items() if getattr(current, key) != value}
     if changes:
         Project.objects.filter(pk=project.pk).update(**{key: value for key, (_, value) in changes.items()})

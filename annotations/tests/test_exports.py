@@ -195,16 +195,19 @@ def test_cell_safe_leaves_ordinary_text_and_numbers_alone():
 # ---- ClaimReview ----------------------------------------------------------------------------
 
 
-def test_claimreview_has_googles_required_and_recommended_fields_for_approved_verdicts_only(project, verdicts):
+def test_claimreview_has_googles_required_and_recommended_fields_for_published_verdicts_only(project, verdicts):
+    assert export_json("claimreview", project) == []  # approved, submitted and draft: nothing is published yet
+    approved = verdicts["approved"]
+    Annotation.objects.filter(pk=approved.pk).update(status=AnnotationStatus.PUBLISHED)
+
     reviews = export_json("claimreview", project)
 
-    assert len(reviews) == 1  # the submitted verdict and the draft stay in
+    assert len(reviews) == 1
     review = reviews[0]
-    approved = verdicts["approved"]
     assert review["@context"] == "https://schema.org"
     assert review["@type"] == "ClaimReview"
     assert review["claimReviewed"] == approved.quote
-    assert review["url"] == f"{BASE}/documents/{approved.document_id}/#annotation-{approved.pk}"
+    assert review["url"] == f"{BASE}/fact-checks/{approved.pk}/"  # the public page, not the login-only annotate page
     assert review["reviewRating"] == {
         "@type": "Rating", "alternateName": "True", "name": "True", "ratingValue": 5, "bestRating": 5, "worstRating": 1,
     }  # fmt: skip
@@ -427,7 +430,7 @@ def make_annotations(project, author, count: int) -> None:
     words = " ".join(f"w{i:03d}" for i in range(count))
     document = DocumentFactory(project=project, body=words)
     for i in range(count):
-        annotate(document, author, f"w{i:03d}", verdict="false", status=AnnotationStatus.APPROVED,
+        annotate(document, author, f"w{i:03d}", verdict="false", status=AnnotationStatus.PUBLISHED,
                  evidence=[{"url": f"https://example.org/{i}"}, {"url": f"https://example.org/{i}/b"}])  # fmt: skip
 
 
@@ -510,10 +513,11 @@ def test_export_endpoint_uses_filters_from_the_query_string(api, verdicts):
 
 
 def test_export_endpoint_links_point_at_the_requesting_host(api, verdicts):
+    Annotation.objects.filter(pk=verdicts["approved"].pk).update(status=AnnotationStatus.PUBLISHED)
     response = api.get(export_url(format="claimreview"), HTTP_HOST="localhost")
 
     (review,) = json.loads(b"".join(response.streaming_content))
-    assert review["url"].startswith("http://localhost/documents/")
+    assert review["url"].startswith("http://localhost/fact-checks/")
 
 
 def test_export_endpoint_answers_404_to_outsiders(outsider, verdicts):

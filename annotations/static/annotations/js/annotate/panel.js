@@ -3,7 +3,7 @@
 // deleting, moving the annotation to a new selection, and the conflict view when the server has a newer
 // version (its values next to yours, and Reload; nothing is overwritten).
 
-import { $, anns, authorName, bodyEl, claims, DOC, form, isMine, panel, panelEl, statusLabel, verdictLabel } from "./state.js";
+import { $, anns, authorName, bodyEl, cfg, claims, DOC, form, isMine, panel, panelEl, statusLabel, verdictLabel } from "./state.js";
 import { announce, el, setError, truncate } from "./dom.js";
 import { api } from "./api.js";
 import { quoteOf, reveal, selectionSpan, TEXT } from "./text.js";
@@ -108,6 +108,10 @@ export function openExisting(id, { opener = null, scroll = true, focus = null } 
     meta: `By ${who} · ${statusLabel(a.status)}${locked} · version ${a.version} · updated ${new Date(a.updated_at).toLocaleString()}`,
     quote: a.quote.exact, verdict: a.verdict, text: a.rationale, readOnly: mode === "view",
   });
+  if (a.status === "published" || a.status === "retracted") {
+    const href = cfg.factCheckUrl.replace(/\/0\/$/, `/${a.id}/`);
+    $("panel-meta").append(" · ", el("a", { href, target: "_blank", rel: "noopener", text: "public page" }));
+  }
   $("panel-save").hidden = mode === "view";
   $("panel-delete").hidden = mode === "view";
   $("panel-move-row").hidden = mode === "view";
