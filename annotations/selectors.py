@@ -258,6 +258,17 @@ def review_context(annotations: list[Annotation]) -> dict[int, dict]:
     return context
 
 
+def review_screen(annotation: Annotation) -> list[Annotation]:
+    """Every verdict on the claim ``annotation`` judges (the same unit: ``units_of``), this one first, then by
+    writer, each with its author and evidence fetched: what an editor compares side by side."""
+    context = review_context([annotation])[annotation.pk]
+    ids = [annotation.pk, *(p.pk for p in context["peers"])]
+    rows = {a.pk: a for a in Annotation.objects.filter(pk__in=ids).select_related("author", "document")
+            .prefetch_related(Prefetch("evidence", queryset=EvidenceLink.objects.defer("link_snapshot")))}  # fmt: skip
+    others = sorted((rows[pk] for pk in ids[1:] if pk in rows), key=lambda a: (writer(a).casefold(), a.pk))
+    return [rows[annotation.pk], *others]
+
+
 def annotation_has_disagreement(annotation: Annotation) -> bool:
     return review_context([annotation])[annotation.pk]["disagreement"]
 

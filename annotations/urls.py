@@ -9,6 +9,7 @@ urlpatterns = [
     path("projects/<slug:slug>/settings/", views_desk.desk_settings, name="desk-settings"),
     path("documents/<int:document_id>/", views.document_detail, name="document-detail"),
     path("fact-checks/<int:annotation_id>/", views.fact_check, name="fact-check"),
+    path("review/<int:annotation_id>/", views.review_screen, name="review-screen"),
     path("evidence/<int:evidence_id>/archive/", views.evidence_archive, name="evidence-archive"),
     path("account/token/", views_account.api_token, name="api-token"),
     path("queue/", views_account.my_queue, name="my-queue"),

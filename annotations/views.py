@@ -14,7 +14,7 @@ from annotations import access, selectors
 from annotations.domain.article_files import SUPPORTED_SUFFIXES
 from annotations.domain.spans import QUOTE_CONTEXT
 from annotations.domain.verdicts import Verdict
-from annotations.domain.vocabulary import REVIEWED_STATUSES, SegmentationStatus
+from annotations.domain.vocabulary import REVIEWED_STATUSES, Role, SegmentationStatus
 from annotations.models import AnnotationStatus, Stance
 
 
@@ -114,6 +114,7 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
         "quoteContext": QUOTE_CONTEXT,
         "evidenceArchiveUrl": reverse("evidence-archive", args=[0]),  # …/0/archive/: the id goes in place of 0
         "factCheckUrl": reverse("fact-check", args=[0]),  # the public page of a published verdict
+        "reviewUrl": reverse("review-screen", args=[0]),  # editors: the review screen of an annotation
         "csrfToken": get_token(request),  # also makes sure the csrftoken cookie is set
     }
     removed = (document.metadata or {}).get("boilerplate") or {}
@@ -169,3 +170,42 @@ def fact_check(request: HttpRequest, annotation_id: int) -> HttpResponse:
         "retracted": annotation.status == AnnotationStatus.RETRACTED,
     }  # fmt: skip
     return render(request, "annotations/fact_check.html", context)
+
+
+REVIEW_CONTEXT = 240  # characters of the article shown around the claim on the review screen
+
+
+@login_required
+def review_screen(request: HttpRequest, annotation_id: int) -> HttpResponse:
+    """An editor's review of one claim: its text in context, every verdict on it side by side (reviewer,
+    verdict, rationale, evidence, thread), whether they agree, and the actions the state table allows each."""
+    from annotations.domain.agreement import is_disagreement
+    from annotations.domain.workflow import allowed_actions
+
+    annotation = access.annotation_for_user(request.user, annotation_id, need=Role.EDITOR)
+    document = annotation.document
+    role = access.role_in(request.user, document.project_id)
+    cards = []
+    for a in selectors.review_screen(annotation):
+        actions = allowed_actions(a.status, role=role, is_author=access.is_author(request.user, a))
+        thread = list(selectors.annotation_thread(a))
+        cards.append({"annotation": a, "writer": selectors.writer(a), "actions": actions, "thread": thread,
+                      "verdict": Verdict(a.verdict) if a.verdict else None})  # fmt: skip
+    verdicts = [c["annotation"].verdict for c in cards if c["annotation"].verdict]
+    body = document.body
+    context = {
+        "annotation": annotation, "document": document, "cards": cards,
+        "before": body[max(0, annotation.start - REVIEW_CONTEXT) : annotation.start],
+        "after": body[annotation.end : annotation.end + REVIEW_CONTEXT],
+        "agreement": "disagree" if is_disagreement(verdicts) else ("agree" if len(verdicts) > 1 else "single"),
+        "verdict_choices": Verdict.choices, "labels": ACTION_LABELS,
+        "review_config": {"apiRoot": reverse("api-projects").removesuffix("projects/"),
+                          "csrfToken": get_token(request)},
+    }  # fmt: skip
+    return render(request, "annotations/review_screen.html", context)
+
+
+ACTION_LABELS = {
+    "approve": "Approve", "request_changes": "Request changes", "reject": "Reject", "publish": "Publish",
+    "retract": "Retract", "correct": "Correct",
+}  # fmt: skip

@@ -3,7 +3,8 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -17,7 +18,7 @@ from annotations.admin.content import action_form
 from annotations.admin.scoping import NEED, ScopedAdmin
 from annotations.domain.errors import AppError
 from annotations.domain.vocabulary import AnnotationStatus
-from annotations.models import ReviewItem
+from annotations.models import EvidenceLink, ReviewItem
 
 
 class CommentForm(forms.Form):
@@ -76,7 +77,8 @@ class ReviewQueueAdmin(ScopedAdmin):
     """Editors' review queue: submitted annotations of their desks (read-only; actions call the workflow)."""
 
     project_path = "document__project"
-    list_display = ["short_quote", "document_link", "verdict", "writer", "age", "independent", "agreement", "state"]
+    list_display = ["short_quote", "short_rationale", "evidence_count", "document_link", "verdict", "writer", "age",
+                    "independent", "agreement", "state"]  # fmt: skip
     list_filter = ["status", DisagreementFilter, "document__project", "verdict", ProjectAuthorFilter]
     search_fields = ["quote", "rationale"]
     ordering = ["updated_at"]
@@ -87,7 +89,11 @@ class ReviewQueueAdmin(ScopedAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request).defer("document__body", "document__metadata")
+        evidence = EvidenceLink.objects.filter(annotation=OuterRef("pk")).order_by().values("annotation")
+        queryset = (
+            super().get_queryset(request).defer("document__body", "document__metadata")
+            .annotate(_evidence=Coalesce(Subquery(evidence.annotate(n=Count("pk")).values("n")[:1]), 0))
+        )  # fmt: skip
         on_the_list = getattr(request.resolver_match, "url_name", "") == "annotations_reviewitem_changelist"
         if on_the_list and not request.GET.get("status__exact"):
             queryset = queryset.filter(status=AnnotationStatus.SUBMITTED)
@@ -102,7 +108,17 @@ class ReviewQueueAdmin(ScopedAdmin):
 
     @admin.display(description="Quote")
     def short_quote(self, obj):
-        return obj.quote[:100]
+        """The quote, linked to the review screen (every verdict on the claim side by side, with the actions)."""
+        return format_html('<a href="{}" class="review-link">{}</a>', reverse("review-screen", args=[obj.pk]),
+                           obj.quote[:100])  # fmt: skip
+
+    @admin.display(description="Rationale")
+    def short_rationale(self, obj):
+        return (obj.rationale[:120] + "…") if len(obj.rationale) > 120 else obj.rationale
+
+    @admin.display(description="Evidence", ordering="_evidence")
+    def evidence_count(self, obj):
+        return obj._evidence
 
     @admin.display(description="Document")
     def document_link(self, obj):

@@ -115,6 +115,29 @@ def check_transition(
     return str(transition.target)
 
 
+def allowed_actions(status: str, *, role: str | None, is_author: bool) -> list[str]:
+    """The review actions this person may take on an annotation in ``status`` (comments aside), in the
+    order of the state table: what a review screen offers as buttons.
+
+    >>> allowed_actions("submitted", role="editor", is_author=False)
+    ['approve', 'request_changes', 'reject']
+    >>> allowed_actions("submitted", role="editor", is_author=True)
+    []
+    >>> allowed_actions("published", role="admin", is_author=False)
+    ['retract', 'correct']
+    """
+    actions = []
+    for action in TRANSITIONS:
+        if action == "submit":
+            continue
+        try:
+            check_transition(action, status, role=role, is_author=is_author, comment="-")
+        except WorkflowError:
+            continue
+        actions.append(action)
+    return actions
+
+
 def path_to(status: str) -> list[str]:
     """The actions that take a new draft to ``status``."""
     try:

@@ -47,5 +47,6 @@ def test_the_reviewer_reads_the_editors_comment_in_the_panel_and_replies(page, l
     _log_in(page, live_server, "editor")
     page.goto(f"{live_server.url}/documents/{document.pk}/#annotation-{annotation.pk}")
     page.wait_for_selector("#annotate[data-state=ready]")
-    expect(page.locator("#panel-thread")).to_contain_text("reviewer wrote")
+    expect(page.locator("#annotation-panel")).to_be_visible(timeout=15_000)  # the link opens it
+    expect(page.locator("#panel-thread")).to_contain_text("reviewer wrote", timeout=15_000)
     expect(page.locator("#panel-thread")).to_contain_text("The BLS release of 6 December; link added.")

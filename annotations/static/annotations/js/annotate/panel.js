@@ -108,6 +108,10 @@ export function openExisting(id, { opener = null, scroll = true, focus = null } 
     meta: `By ${who} · ${statusLabel(a.status)}${locked} · version ${a.version} · updated ${new Date(a.updated_at).toLocaleString()}`,
     quote: a.quote.exact, verdict: a.verdict, text: a.rationale, readOnly: mode === "view",
   });
+  if (cfg.canReview && a.status !== "draft") {
+    const href = cfg.reviewUrl.replace(/\/0\/$/, `/${a.id}/`);
+    $("panel-meta").append(" · ", el("a", { href, text: "review" }));
+  }
   if (a.status === "published" || a.status === "retracted") {
     const href = cfg.factCheckUrl.replace(/\/0\/$/, `/${a.id}/`);
     $("panel-meta").append(" · ", el("a", { href, target: "_blank", rel: "noopener", text: "public page" }));
