@@ -217,19 +217,17 @@ def writer(annotation: Annotation) -> str:
 
 
 def units_of(annotations: list[Annotation]) -> dict[int, tuple]:
-    """Which annotations judge the same thing: the same Claim, or spans overlapping ≥ 50 %."""
-    from annotations.domain.agreement import group_spans
+    """Which annotations judge the same claim: the one rule of ``domain.agreement.claim_units`` (the same
+    Claim, one span inside the other, or sharing half of the longer), per document."""
+    from annotations.domain.agreement import claim_units
 
-    units: dict[int, tuple] = {}
-    loose: dict[int, list[tuple[int, int, int]]] = {}
+    by_document: dict[int, list[Annotation]] = {}
     for a in annotations:
-        if a.claim_id:
-            units[a.pk] = ("claim", a.claim_id)
-        else:
-            loose.setdefault(a.document_id, []).append((a.pk, a.start, a.end))
-    for document_id, spans in loose.items():
-        for pk, unit in group_spans(spans).items():
-            units[pk] = ("span", document_id, unit)
+        by_document.setdefault(a.document_id, []).append(a)
+    units: dict[int, tuple] = {}
+    for document_id, items in by_document.items():
+        for pk, unit in claim_units([(a.pk, a.start, a.end, a.claim_id) for a in items]).items():
+            units[pk] = ("unit", document_id, unit)
     return units
 
 
@@ -273,14 +271,31 @@ def annotation_has_disagreement(annotation: Annotation) -> bool:
     return review_context([annotation])[annotation.pk]["disagreement"]
 
 
+AGREEMENT_MIN_UNITS = 10  # below this many shared units the statistics say more about chance than about the desk
+
+
 def agreement_report(project: Project) -> dict:
-    """Agreement statistics over every unit judged by two or more reviewers in the project."""
+    """Agreement statistics over every unit judged by two or more reviewers in the project, and per reviewer:
+    how many units they judged and how many of those someone else judged too."""
     from annotations.domain.agreement import Judgement, project_report
 
     judged = _judged(Document.objects.filter(project=project).values("pk"))
     units = units_of(judged)
     judgements = [Judgement(unit=units[a.pk], rater=writer(a), verdict=a.verdict) for a in judged]
-    return project_report(judgements)
+    report = project_report(judgements)
+    raters_of: dict = {}
+    for j in judgements:
+        raters_of.setdefault(j.unit, set()).add(j.rater)
+    per_reviewer: dict[str, dict[str, int]] = {}
+    for raters in raters_of.values():
+        for rater in raters:
+            row = per_reviewer.setdefault(rater, {"units": 0, "shared": 0})
+            row["units"] += 1
+            row["shared"] += len(raters) > 1
+    report["per_reviewer"] = [{"reviewer": name, **counts} for name, counts in sorted(per_reviewer.items())]
+    report["enough_data"] = report["n_units"] >= AGREEMENT_MIN_UNITS
+    report["min_units"] = AGREEMENT_MIN_UNITS
+    return report
 
 
 def my_queue(user: AbstractBaseUser) -> dict:

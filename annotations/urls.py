@@ -7,6 +7,7 @@ urlpatterns = [
     path("projects/new/", views_desk.desk_create, name="desk-create"),
     path("projects/<slug:slug>/", views.document_list, name="document-list"),
     path("projects/<slug:slug>/settings/", views_desk.desk_settings, name="desk-settings"),
+    path("projects/<slug:slug>/agreement/", views.agreement, name="desk-agreement"),
     path("documents/<int:document_id>/", views.document_detail, name="document-detail"),
     path("fact-checks/<int:annotation_id>/", views.fact_check, name="fact-check"),
     path("review/<int:annotation_id>/", views.review_screen, name="review-screen"),

@@ -209,3 +209,11 @@ ACTION_LABELS = {
     "approve": "Approve", "request_changes": "Request changes", "reject": "Reject", "publish": "Publish",
     "retract": "Retract", "correct": "Correct",
 }  # fmt: skip
+
+
+@login_required
+def agreement(request: HttpRequest, slug: str) -> HttpResponse:
+    """How much the desk's reviewers agree, with what each number means and when there is too little data."""
+    project = access.project_for_user(request.user, slug)
+    return render(request, "annotations/agreement.html", {"project": project,
+                                                          "report": selectors.agreement_report(project)})  # fmt: skip

@@ -89,7 +89,9 @@ class Judgement:
 # Units from spans
 
 
-def group_spans(spans: Sequence[tuple[Hashable, int, int]], min_overlap: float = 0.5) -> dict[Hashable, int]:
+def group_spans(
+    spans: Sequence[tuple[Hashable, int, int]], min_overlap: float = 0.5, *, contain: bool = False
+) -> dict[Hashable, int]:
     """Group overlapping spans of ONE document into units; returns ``{span key: unit id}``.
 
     Two spans are *linked* when the characters they share are at least ``min_overlap`` of the **longer** span's
@@ -102,6 +104,8 @@ def group_spans(spans: Sequence[tuple[Hashable, int, int]], min_overlap: float =
     is a unit of its own; an empty span (start == end) never links. Spans with an explicit ``Claim`` should be
     grouped by claim by the caller, and ids from here namespaced (e.g. ``("spans", doc_id, uid)``) so they cannot
     clash with claim units.
+
+    With ``contain``, a span inside another (a clause of a sentence) is linked to it too, whatever its length.
 
     Raises ``ValueError`` for a repeated key, a negative start or an end before its start.
 
@@ -143,7 +147,8 @@ def group_spans(spans: Sequence[tuple[Hashable, int, int]], min_overlap: float =
             longer = max(end_i - start_i, end_j - start_j)
             # A division (not min_overlap * longer) so that a ratio equal to a decimal threshold such as 0.3
             # compares equal to it: both round to the same double.
-            if shared > 0 and shared / longer >= min_overlap:
+            inside = contain and (end_j <= end_i or start_j == start_i)  # sorted by start: j in i, or i in j
+            if shared > 0 and (shared / longer >= min_overlap or inside):
                 union(i, j)
 
     unit_ids: dict[int, int] = {}
@@ -151,6 +156,41 @@ def group_spans(spans: Sequence[tuple[Hashable, int, int]], min_overlap: float =
     for i, (key, _, _) in enumerate(spans):
         result[key] = unit_ids.setdefault(find(i), len(unit_ids))
     return result
+
+
+def claim_units(items: Sequence[tuple[Hashable, int, int, Hashable | None]]) -> dict[Hashable, int]:
+    """The app's one "same claim" rule, for the annotations of ONE document as (key, start, end, claim id or
+    None): two annotations judge the same claim when they are linked to the same candidate Claim, or one span
+    contains the other (a clause inside the sentence), or they share at least half of the longer span; units
+    are the connected components. Used by the review queue, the review screen, the agreement statistics and the
+    check that contradictory verdicts are not both published.
+
+    >>> claim_units([("sentence", 0, 60, None), ("clause", 20, 35, None), ("other", 70, 90, None)])
+    {'sentence': 0, 'clause': 0, 'other': 1}
+    >>> claim_units([("a", 0, 10, 7), ("b", 50, 60, 7), ("c", 50, 60, None)])  # a and b: one claim
+    {'a': 0, 'b': 0, 'c': 0}
+    """
+    spans = group_spans([(key, start, end) for key, start, end, _ in items], contain=True)
+    parent = {unit: unit for unit in spans.values()}
+
+    def find(unit: int) -> int:
+        while parent[unit] != unit:
+            parent[unit] = parent[parent[unit]]
+            unit = parent[unit]
+        return unit
+
+    first_of_claim: dict[Hashable, int] = {}
+    for key, _, _, claim in items:
+        if claim is None:
+            continue
+        unit = find(spans[key])
+        if claim in first_of_claim:
+            a, b = find(first_of_claim[claim]), unit
+            parent[max(a, b)] = min(a, b)
+        else:
+            first_of_claim[claim] = unit
+    roots: dict[int, int] = {}
+    return {key: roots.setdefault(find(spans[key]), len(roots)) for key, _, _, _ in items}
 
 
 # ---------------------------------------------------------------------------------------------------------------------
