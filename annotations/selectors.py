@@ -267,6 +267,18 @@ def review_screen(annotation: Annotation) -> list[Annotation]:
     return [rows[annotation.pk], *others]
 
 
+def published_on_same_claim(annotation: Annotation) -> list[Annotation]:
+    """Other published verdicts on the claim ``annotation`` judges (the one same-claim rule), row-locked: the
+    caller may retract them in the same transaction."""
+    published = list(
+        Annotation.objects.select_for_update(of=("self",)).select_related("document")
+        .filter(document_id=annotation.document_id, status=AnnotationStatus.PUBLISHED).exclude(pk=annotation.pk)
+        .exclude(verdict="")
+    )  # fmt: skip
+    units = units_of([annotation, *published])
+    return [other for other in published if units[other.pk] == units[annotation.pk]]
+
+
 def annotation_has_disagreement(annotation: Annotation) -> bool:
     return review_context([annotation])[annotation.pk]["disagreement"]
 

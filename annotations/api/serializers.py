@@ -294,6 +294,8 @@ class TransitionIn(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1)
     verdict = serializers.ChoiceField(choices=Verdict.choices, required=False)
     rationale = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    supersede = serializers.BooleanField(required=False, default=False, help_text="publish/correct: retract the "
+                                         "published verdicts on the same claim that contradict this one.")  # fmt: skip
 
 
 class AuditEventOut(serializers.Serializer):

@@ -22,8 +22,13 @@ def annotation_transition(
     version: int | None = None,
     verdict: str | None = None,
     rationale: str | None = None,
+    supersede: bool = False,
 ) -> Annotation:
     """Move an annotation through the review workflow.
+
+    Publishing a verdict that contradicts one already published on the same claim (the one rule of
+    ``selectors.units_of``) is a Conflict unless the editor decides explicitly (``supersede``): this one wins and
+    the other is retracted, "superseded by #N", in its history. ClaimReview then carries one rating per claim.
 
     Reviewing is for editors/admins of the desk, never on their own annotations; approving a verdict
     that disagrees with another reviewer's on the same claim needs a comment. ``correct`` (published
@@ -60,6 +65,8 @@ def annotation_transition(
             annotation.verdict = verdict
         if rationale is not None:
             annotation.rationale = rationale
+    if action in ("publish", "correct"):
+        _settle_contradictions(annotation, verdict if verdict is not None else annotation.verdict, user, supersede)
     previous = annotation.status
     annotation.status = target
     annotation.version += 1
@@ -93,6 +100,28 @@ def documents_assign(*, document_ids: list[int], reviewer: AbstractBaseUser, ass
             )  # fmt: skip
         created += was_created
     return created
+
+
+def _settle_contradictions(annotation: Annotation, verdict: str, user: AbstractBaseUser, supersede: bool) -> None:
+    from annotations.domain.agreement import is_disagreement
+    from annotations.domain.vocabulary import AnnotationStatus
+    from annotations.selectors import published_on_same_claim
+
+    rivals = [other for other in published_on_same_claim(annotation) if is_disagreement([verdict, other.verdict])]
+    if not rivals:
+        return
+    if not supersede:
+        names = "; ".join(f"#{o.pk} {Verdict(o.verdict).label}" for o in rivals)
+        raise Conflict(f"a contradicting verdict on this claim is published ({names}): publish this one with "
+                       "supersede to retract that one, or retract it first")  # fmt: skip
+    for other in rivals:
+        before = snapshot(other)
+        other.status = AnnotationStatus.RETRACTED
+        other.version += 1
+        other.save(update_fields=["status", "version", "updated_at"])
+        audit_record(other, AuditEvent.Action.TRANSITION, user, changes=diff(before, snapshot(other)),
+                     comment=f"superseded by #{annotation.pk}", from_status=AnnotationStatus.PUBLISHED,
+                     to_status=AnnotationStatus.RETRACTED)  # fmt: skip
 
 
 COMMENT_MAX = 5000

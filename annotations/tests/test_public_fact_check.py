@@ -105,3 +105,29 @@ def test_a_hostile_quote_and_rationale_stay_inert_in_the_page_and_its_json_ld(cl
     html = client.get(reverse("fact-check", args=[a.pk])).content.decode()
     assert "<script>alert(1)</script>" not in html and "<img src=x" not in html
     assert _ld(html)["claimReviewed"] == quote  # escaped in the page, exact once parsed
+
+
+def test_contradicting_verdicts_on_one_claim_are_not_both_published_without_a_decision(
+    api_as, document, reviewer, other_reviewer, editor, chief
+):
+    from annotations.models import Annotation, AuditEvent
+
+    first = _through(document, reviewer, editor, chief, until="publish")  # mostly true, on "3.5 percent"
+    start = document.body.index(QUOTE)
+    b = services.annotation_create(document=document, author=other_reviewer, start=start - 4, end=start + len(QUOTE),
+                                   quote=document.body[start - 4 : start + len(QUOTE)], verdict="false")  # fmt: skip
+    for action, who in (("submit", other_reviewer), ("approve", editor)):
+        b.refresh_from_db()
+        b = services.annotation_transition(annotation_id=b.pk, user=who, action=action, version=b.version,
+                                           comment="3.6 in December")  # fmt: skip
+    url = reverse("api-annotation-review", args=[b.pk])
+    refused = api_as(chief).post(url, {"action": "publish", "version": b.version}, format="json")
+    assert refused.status_code == 409 and "contradicting verdict" in refused.json()["detail"]
+    assert Annotation.objects.get(pk=b.pk).status == "approved"
+    decided = api_as(chief).post(url, {"action": "publish", "version": b.version, "supersede": True}, format="json")
+    assert decided.status_code == 200
+    assert Annotation.objects.get(pk=first.pk).status == "retracted"
+    event = AuditEvent.objects.filter(annotation_id=first.pk, to_status="retracted").get()
+    assert event.comment == f"superseded by #{b.pk}" and event.actor == chief
+    exported = json.loads(b"".join(export_chunks("claimreview", project=document.project, base_url="http://x")))
+    assert [r["reviewRating"]["alternateName"] for r in exported] == ["False"]  # one rating for the claim

@@ -11,6 +11,7 @@ async function act(form, action) {
   const card = form.closest(".review-card");
   const error = form.querySelector(".error");
   const body = { action, comment: form.elements.comment.value, version: Number(card.dataset.version) };
+  if (form.elements.supersede?.checked) body.supersede = true;
   if (action === "correct") {
     body.verdict = form.elements.verdict.value;
     body.rationale = form.elements.rationale.value;
