@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 
 from annotations.admin.scoping import ReadOnlyInline, ScopedAdmin
+from annotations.domain.history import describe
 from annotations.models import Annotation, AuditEvent, EvidenceLink, ReviewAssignment
 
 
@@ -12,16 +13,14 @@ def history_table(annotation_id: int) -> str:
     events = AuditEvent.objects.filter(annotation_id=annotation_id).select_related("actor").order_by("at", "id")
     rows = format_html_join(
         "",
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         (
-            (e.at.strftime("%Y-%m-%d %H:%M"), e.actor or "–", e.get_action_display(),
-             "; ".join(f"{k}: {v[0]!r} → {v[1]!r}" for k, v in e.changes.items() if k != "quote"), e.comment)
+            (e.at.strftime("%Y-%m-%d %H:%M"), e.actor or "–",
+             describe(e.action, e.object_type, e.changes, e.from_status, e.to_status), e.comment)
             for e in events
         ),
     )  # fmt: skip
-    return format_html(
-        "<table><tr><th>When</th><th>Who</th><th>What</th><th>Changes</th><th>Comment</th></tr>{}</table>", rows
-    )
+    return format_html("<table><tr><th>When</th><th>Who</th><th>What</th><th>Comment</th></tr>{}</table>", rows)
 
 
 class EvidenceReadOnlyInline(ReadOnlyInline):

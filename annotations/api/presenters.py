@@ -7,6 +7,7 @@ these ~20 µs (the annotate page loads thousands of annotations)."""
 from rest_framework.fields import DateTimeField
 
 from annotations import access
+from annotations.domain.history import describe
 from annotations.domain.spans import OffsetConverter
 from annotations.domain.verdicts import Verdict
 from annotations.domain.vocabulary import EDITABLE_STATUSES, is_checkworthy
@@ -162,6 +163,7 @@ def present_audit_event(event: AuditEvent) -> dict:
         "action": event.action, "object_type": event.object_type, "object_id": event.object_id,
         "annotation": event.annotation_id, "document": event.document_id, "from_status": event.from_status,
         "to_status": event.to_status, "changes": event.changes, "comment": event.comment,
+        "summary": describe(event.action, event.object_type, event.changes, event.from_status, event.to_status),
     }  # fmt: skip
 
 

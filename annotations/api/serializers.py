@@ -311,6 +311,9 @@ class AuditEventOut(serializers.Serializer):
     to_status = serializers.CharField()
     changes = serializers.JSONField()
     comment = serializers.CharField()
+    summary = serializers.CharField(
+        help_text='What happened, as people say it ("corrected the verdict: Mostly true → False").'
+    )
 
 
 # ---- list envelopes (what list endpoints return) -------------------------------------------------

@@ -131,3 +131,14 @@ def test_contradicting_verdicts_on_one_claim_are_not_both_published_without_a_de
     assert event.comment == f"superseded by #{b.pk}" and event.actor == chief
     exported = json.loads(b"".join(export_chunks("claimreview", project=document.project, base_url="http://x")))
     assert [r["reviewRating"]["alternateName"] for r in exported] == ["False"]  # one rating for the claim
+
+
+def test_the_history_reads_as_people_say_it(api, document, reviewer, editor, chief):
+    annotation = _through(document, reviewer, editor, chief, until="publish")
+    services.annotation_transition(annotation_id=annotation.pk, user=editor, action="correct", verdict="false",
+                                   comment="Revised.", version=annotation.version)  # fmt: skip
+    feed = api.get(reverse("api-project-corrections", args=[document.project.slug])).json()["results"]
+    summaries = [e["summary"] for e in feed if e["annotation"] == annotation.pk]
+    assert summaries[-4:] == ["submitted it for review", "approved it", "published it",
+                              "corrected the verdict: Mostly true → False"]  # fmt: skip
+    assert not any("None →" in s or "start" in s for s in summaries)
