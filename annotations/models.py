@@ -23,8 +23,8 @@ from annotations.domain.vocabulary import (  # re-exported: models.X keeps worki
 
 __all__ = [
     "Annotation", "AnnotationStatus", "AuditEvent", "Claim", "ClaimOrigin", "ClaimState", "Document", "EvidenceLink",
-    "LinkStatus", "Membership", "Project", "ReviewAssignment", "ReviewItem", "Role", "SegmentationStatus", "Stance",
-    "UrlImport", "UrlImportStatus", "Verdict",
+    "LinkStatus", "Membership", "Notification", "NotificationSettings", "Project", "ReviewAssignment", "ReviewItem",
+    "Role", "SegmentationStatus", "Stance", "UrlImport", "UrlImportStatus", "Verdict",
 ]  # fmt: skip
 
 
@@ -319,6 +319,47 @@ class UrlImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.url} ({self.status})"
+
+
+class Notification(models.Model):
+    """Something a person should know about their work: an inbox entry (and an e-mail unless they opted out)."""
+
+    class Kind(models.TextChoices):
+        ASSIGNED = "assigned", "Assigned to you"
+        SENT_BACK = "sent_back", "Changes requested"
+        REJECTED = "rejected", "Rejected"
+        REPLY = "reply", "Reply"
+        DISAGREEMENT = "disagreement", "Disagreement"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=15, choices=Kind.choices)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(Document, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    annotation = models.ForeignKey(Annotation, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")  # fmt: skip
+    text = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.user}"
+
+
+class NotificationSettings(models.Model):
+    """A person's choice about e-mail (the inbox always fills)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    email = models.BooleanField(default=True, help_text="Also send each notification by e-mail.")
+
+    def __str__(self) -> str:
+        return f"{self.user}: e-mail {'on' if self.email else 'off'}"
 
 
 class ReviewItem(Annotation):

@@ -377,6 +377,18 @@ def annotation_thread(annotation: Annotation) -> QuerySet[AuditEvent]:
     )
 
 
+def inbox(user: AbstractBaseUser, *, limit: int = 200) -> dict:
+    """The user's notifications, newest first (at most ``limit``), whether e-mail is on, and the unread count.
+    Notifications of desks they left stay theirs to read; links lead to pages the access layer checks again."""
+    from annotations.models import Notification, NotificationSettings
+
+    rows = list(Notification.objects.filter(user=user).select_related("actor", "document", "annotation")
+                .defer("document__body", "document__metadata")[:limit])  # fmt: skip
+    settings_row = NotificationSettings.objects.filter(user=user).first()
+    return {"notifications": rows, "email": settings_row.email if settings_row else True,
+            "unread": sum(n.read_at is None for n in rows)}  # fmt: skip
+
+
 def corrections_feed(project: Project) -> QuerySet:
     return AuditEvent.objects.filter(project=project).select_related("actor")
 

@@ -14,4 +14,5 @@ urlpatterns = [
     path("evidence/<int:evidence_id>/archive/", views.evidence_archive, name="evidence-archive"),
     path("account/token/", views_account.api_token, name="api-token"),
     path("queue/", views_account.my_queue, name="my-queue"),
+    path("inbox/", views_account.inbox, name="inbox"),
 ]

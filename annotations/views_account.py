@@ -32,3 +32,20 @@ def my_queue(request: HttpRequest) -> HttpResponse:
     from annotations import selectors
 
     return render(request, "annotations/my_queue.html", selectors.my_queue(request.user))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def inbox(request: HttpRequest) -> HttpResponse:
+    """What happened to my work: assignments, sent-back and rejected annotations, replies, disagreements."""
+    from annotations import selectors
+
+    if request.method == "POST":
+        if request.POST.get("action") == "email":
+            services.notification_settings_set(user=request.user, email=request.POST.get("email") == "on")
+            messages.success(request, "E-mail notifications saved.")
+        else:
+            n = services.notifications_mark_read(user=request.user)
+            messages.success(request, f"{n} notification{'s' if n != 1 else ''} marked read.")
+        return redirect("inbox")
+    return render(request, "annotations/inbox.html", selectors.inbox(request.user))

@@ -43,6 +43,7 @@ from annotations.services.errors import (
     TooLarge,
 )
 from annotations.services.evidence import evidence_add, evidence_delete, evidence_update
+from annotations.services.notifications import notification_settings_set, notifications_mark_read, notify
 from annotations.services.projects import (
     Invitation,
     clean_slug,
@@ -121,6 +122,9 @@ __all__ = [
     "membership_invite",
     "membership_remove",
     "membership_set",
+    "notification_settings_set",
+    "notifications_mark_read",
+    "notify",
     "project_create",
     "project_update",
     "segmentation_enqueue",

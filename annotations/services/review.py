@@ -74,7 +74,26 @@ def annotation_transition(
     changes = diff(before, snapshot(annotation))
     audit_record(annotation, AuditEvent.Action.TRANSITION, user, changes=changes, comment=comment.strip(),
                  from_status=previous, to_status=target)  # fmt: skip
+    _notify_transition(annotation, action, user, comment.strip())
     return annotation
+
+
+def _notify_transition(annotation: Annotation, action: str, user: AbstractBaseUser, comment: str) -> None:
+    from annotations.selectors import review_context
+    from annotations.services.notifications import Kind, notify
+
+    quote = f"“{annotation.quote[:100]}”"
+    if action in ("request_changes", "reject"):
+        kind = Kind.SENT_BACK if action == "request_changes" else Kind.REJECTED
+        what = "asked for changes on" if action == "request_changes" else "rejected"
+        notify([annotation.author], kind, actor=user, annotation=annotation,
+               text=f"{user.get_username()} {what} your annotation {quote}: {comment}")  # fmt: skip
+    elif action == "submit":
+        context = review_context([annotation])[annotation.pk]
+        if context["disagreement"]:
+            peers = [p.author for p in context["peers"] if not p.original_author]
+            notify(peers, Kind.DISAGREEMENT, actor=user, annotation=annotation,
+                   text=f"{user.get_username()}'s verdict on {quote} disagrees with yours.")  # fmt: skip
 
 
 @transaction.atomic
@@ -99,6 +118,11 @@ def documents_assign(*, document_ids: list[int], reviewer: AbstractBaseUser, ass
                 assigned_by, changes={"reviewer": [None, reviewer.get_username()]}, document_id=document.pk,
             )  # fmt: skip
         created += was_created
+        if was_created:
+            from annotations.services.notifications import Kind, notify
+
+            notify([reviewer], Kind.ASSIGNED, actor=assigned_by, document=document,
+                   text=f"{assigned_by.get_username()} assigned you “{document.title[:100]}”.")  # fmt: skip
     return created
 
 
@@ -139,4 +163,19 @@ def annotation_comment(*, annotation_id: int, user: AbstractBaseUser, text: str)
         raise Invalid("the message is empty")
     if "\x00" in text or len(text) > COMMENT_MAX:
         raise Invalid(f"a message has at most {COMMENT_MAX:,} characters and no NUL")
-    return audit_record(annotation, AuditEvent.Action.COMMENT, user, changes={}, comment=text)
+    event = audit_record(annotation, AuditEvent.Action.COMMENT, user, changes={}, comment=text)
+    _notify_reply(annotation, user, text)
+    return event
+
+
+def _notify_reply(annotation: Annotation, user: AbstractBaseUser, text: str) -> None:
+    """A reply reaches the other side of the thread: the author, and the editors who spoke on it."""
+    from django.contrib.auth import get_user_model
+
+    from annotations.services.notifications import Kind, notify
+
+    speakers = set(AuditEvent.objects.filter(annotation_id=annotation.pk).exclude(comment="").values_list(
+        "actor_id", flat=True))  # fmt: skip
+    people = list(get_user_model().objects.filter(pk__in=speakers | {annotation.author_id}))
+    notify(people, Kind.REPLY, actor=user, annotation=annotation,
+           text=f"{user.get_username()} replied on “{annotation.quote[:100]}”: {text[:500]}")  # fmt: skip

@@ -172,8 +172,8 @@ def test_the_annotate_page_runs_a_fixed_number_of_queries(client, reviewer, docu
     client.force_login(reviewer)
     client.get(reverse("document-detail", args=[document.pk]))
 
-    # session, user, document (+ project and role), a page of claims, their occurrences, admin link
-    with django_assert_num_queries(6):
+    # session, user, document (+ project and role), a page of claims, their occurrences, admin link, unread count
+    with django_assert_num_queries(7):
         response = client.get(reverse("document-detail", args=[document.pk]))
 
     assert response.status_code == 200
