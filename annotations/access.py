@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from annotations.domain.errors import Forbidden, NotFound
 from annotations.domain.vocabulary import Role
@@ -117,7 +117,27 @@ def claims_visible(user: AnyUser | None, *, need: Role | str = Role.REVIEWER) ->
 
 
 def annotations_visible(user: AnyUser | None, *, need: Role | str = Role.REVIEWER) -> QuerySet[Annotation]:
-    return scope(Annotation.objects.all(), user, "document__project", need)
+    """Annotations of the user's desks — in a blind desk, for its reviewers, without the verdicts of others on
+    claims they have not judged yet (``not_blinded``)."""
+    return scope(Annotation.objects.all(), user, "document__project", need).filter(not_blinded(user))
+
+
+def not_blinded(user: AnyUser | None) -> Q:
+    """Blind review, enforced where annotations are read (API, pages, exports, history): a reviewer of a blind
+    desk sees another person's annotation only once they have submitted their own on the same claim (the same
+    candidate Claim, or an overlapping span), or once it is published (it is public then). Their own, and
+    everything for the desk's editors and admins and for site admins, as always."""
+    if not _active(user) or user.is_superuser:
+        return Q()
+    editor_here = Membership.objects.filter(project=OuterRef("document__project"), user=user,
+                                            role__in=roles_at_least(Role.EDITOR))  # fmt: skip
+    mine = Annotation.objects.filter(document=OuterRef("document"), author=user).exclude(status="draft")
+    judged_too = mine.filter(Q(claim=OuterRef("claim"), claim__isnull=False)
+                             | Q(start__lt=OuterRef("end"), end__gt=OuterRef("start")))  # fmt: skip
+    return (
+        Q(document__project__blind_review=False) | Q(author=user) | Q(status__in=["published", "retracted"])
+        | Exists(editor_here) | Exists(judged_too)
+    )  # fmt: skip
 
 
 def assignments_visible(user: AnyUser | None, *, need: Role | str = Role.REVIEWER) -> QuerySet[ReviewAssignment]:
@@ -177,7 +197,7 @@ def annotation_for_user(
 ) -> Annotation:
     """The annotation if the user may see it (``need`` in its desk). ``for_update`` row-locks it (inside a
     transaction), so a service can check its state and change it without a race."""
-    queryset = Annotation.objects.select_related("document")
+    queryset = Annotation.objects.select_related("document").filter(not_blinded(user))
     if for_update:
         queryset = queryset.select_for_update(of=("self",))
     return _fetch(queryset, user, "document__project", "annotation", need, pk=annotation_id)
@@ -231,6 +251,12 @@ def desk_abilities(user: AnyUser | None, project: Project, *, fetched: object = 
 def can_review(user: AnyUser | None, project: Project | int) -> bool:
     role = role_in(user, project)
     return role is not None and role.at_least(Role.EDITOR)
+
+
+def can_see_agreement(user: AnyUser | None, project: Project) -> bool:
+    """The agreement statistics are every member's, except in a blind desk: there they are its editors'."""
+    role = role_in(user, project)
+    return role is not None and (not project.blind_review or role.at_least(Role.EDITOR))
 
 
 def can_restore_verdicts(user: AnyUser | None) -> bool:

@@ -105,11 +105,16 @@ def export_format(name: str) -> ExportFormat:
 
 
 def export_queryset(
-    *, project: Project, filters: dict | None = None, status: str | list[str] | None = None, verdict_required=False
+    *,
+    project: Project,
+    filters: dict | None = None,
+    status: str | list[str] | None = None,
+    verdict_required=False,
+    visible: QuerySet[Annotation] | None = None,
 ) -> QuerySet[Annotation]:
     """The project's annotations matching ``filters`` (the API's AnnotationFilter: document, author,
     verdict, status, updated_since, q) and ``status``, in export order. Raises ExportRejected."""
-    queryset = Annotation.objects.filter(document__project=project)
+    queryset = (Annotation.objects if visible is None else visible).filter(document__project=project)
     if filters:
         filterset = AnnotationFilter(data=filters, queryset=queryset)
         if not filterset.is_valid():
@@ -143,6 +148,7 @@ def verdict_export_rows(
     verdict_required: bool = False,
     documents: bool = False,
     chunk_size: int = CHUNK_SIZE,
+    visible: QuerySet[Annotation] | None = None,
 ) -> Iterator[dict]:
     """Export rows (see ``domain/export_formats.py``) of the project's annotations, streamed.
 
@@ -150,7 +156,8 @@ def verdict_export_rows(
     document: what JSON Lines needs for a lossless import. Filters are checked now (ExportRejected);
     the queries run when iteration starts: 2 queries (3 with documents), whatever the number of rows.
     """
-    queryset = export_queryset(project=project, filters=filters, status=status, verdict_required=verdict_required)
+    queryset = export_queryset(project=project, filters=filters, status=status, verdict_required=verdict_required,
+                               visible=visible)  # fmt: skip
     return _rows(queryset, documents=documents, chunk_size=chunk_size)
 
 
@@ -302,8 +309,10 @@ def export_chunks(
     filters: dict | None = None,
     status: str | list[str] | None = None,
     on_progress: Callable[[int], None] | None = None,
+    visible: QuerySet[Annotation] | None = None,
 ) -> Iterator[bytes]:
     """Export ``name`` (json, jsonl, csv, claimreview, webannotation) as UTF-8 chunks of about 64 KB.
+    ``visible``: the annotations the caller may see (``access.annotations_visible``; None: a command, all).
 
     The format and the filters are checked now (ExportRejected); nothing is queried until the first
     chunk is read. ClaimReview holds reviewed verdicts only (CLAIMREVIEW_STATUSES). ``on_progress(n)``
@@ -313,12 +322,15 @@ def export_chunks(
     if name == "claimreview":
         statuses = _claimreview_statuses(project=project, filters=filters, status=status)
         rows: Iterator[dict] = (
-            verdict_export_rows(project=project, filters=filters, status=statuses, verdict_required=True)
+            verdict_export_rows(
+                project=project, filters=filters, status=statuses, verdict_required=True, visible=visible
+            )
             if statuses
             else iter(())  # asked for statuses that never qualify (drafts, rejected, …)
         )
     else:
-        rows = verdict_export_rows(project=project, filters=filters, status=status, documents=name == "jsonl")
+        rows = verdict_export_rows(project=project, filters=filters, status=status, documents=name == "jsonl",
+                                   visible=visible)  # fmt: skip
     if on_progress is not None:
         rows = _counting(rows, on_progress)
     links = export_links(project, base_url)

@@ -23,6 +23,11 @@ class DeskForm(forms.Form):
         help_text="The organisation that publishes the verdicts, on their public pages and in ClaimReview.",
     )
     publisher_url = forms.CharField(required=False, max_length=500, label="Publisher's web site")
+    blind_review = forms.BooleanField(
+        required=False,
+        label="Blind review",
+        help_text="Reviewers see others' verdicts on a claim only after submitting theirs.",
+    )
 
 
 class DeskCreateForm(DeskForm):

@@ -39,6 +39,9 @@ class Project(models.Model):
         max_length=200, blank=True, help_text="The organisation that publishes the verdicts (ClaimReview author)."
     )
     publisher_url = models.URLField(max_length=500, blank=True, help_text="Its public web site.")
+    blind_review = models.BooleanField(
+        default=False, help_text="Reviewers see others' verdicts on a claim only once they have submitted their own."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
 

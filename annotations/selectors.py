@@ -389,8 +389,13 @@ def inbox(user: AbstractBaseUser, *, limit: int = 200) -> dict:
             "unread": sum(n.read_at is None for n in rows)}  # fmt: skip
 
 
-def corrections_feed(project: Project) -> QuerySet:
-    return AuditEvent.objects.filter(project=project).select_related("actor")
+def corrections_feed(project: Project, user: AbstractBaseUser | None = None) -> QuerySet:
+    """The desk's history; for a reviewer of a blind desk, without the events of annotations hidden from them."""
+    events = AuditEvent.objects.filter(project=project).select_related("actor")
+    if user is not None and project.blind_review and not access.can_review(user, project):
+        visible = access.annotations_visible(user).filter(document__project=project).values("pk")
+        events = events.filter(Q(annotation_id__isnull=True) | Q(annotation_id__in=visible))
+    return events
 
 
 def deletions_since(user: AbstractBaseUser, since) -> QuerySet:
@@ -422,7 +427,9 @@ class DashboardFilters:
         return any((self.q, self.status, self.verdict, self.assignee, self.progress))
 
 
-def desk_documents(project: Project, filters: DashboardFilters, *, threshold: float) -> QuerySet[Document]:
+def desk_documents(
+    project: Project, filters: DashboardFilters, *, threshold: float, user: AbstractBaseUser | None = None
+) -> QuerySet[Document]:
     """The desk's documents for the dashboard, newest first, filtered; length and check-worthy claims computed
     in SQL (a subquery each: no GROUP BY over the article text), body not loaded."""
     claims = Claim.objects.filter(checkworthy_q(threshold), document=OuterRef("pk")).order_by()
@@ -434,7 +441,8 @@ def desk_documents(project: Project, filters: DashboardFilters, *, threshold: fl
         .annotate(body_length=Length("body"), claim_count=Coalesce(claim_count, 0))
         .order_by("-imported_at", "-pk")
     )
-    annotations = Annotation.objects.filter(document=OuterRef("pk"))
+    seen = Annotation.objects.all() if user is None else access.annotations_visible(user)  # blind review
+    annotations = seen.filter(document=OuterRef("pk"))
     if filters.q:
         in_annotations = annotations.filter(folded_contains(filters.q, "quote", "rationale"))
         documents = documents.filter(folded_contains(filters.q, "title", "body") | Exists(in_annotations))

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.html import json_script
 from django.utils.safestring import mark_safe
 
-from annotations import access, selectors
+from annotations import access, selectors, services
 from annotations.domain.article_files import SUPPORTED_SUFFIXES
 from annotations.domain.spans import QUOTE_CONTEXT
 from annotations.domain.verdicts import Verdict
@@ -36,7 +36,8 @@ def document_list(request: HttpRequest, slug: str) -> HttpResponse:
     """The desk page: upload, search and filter the documents, see each one's progress, export."""
     project = access.project_for_user(request.user, slug)
     filters, problems = _dashboard_filters(request)
-    documents = selectors.desk_documents(project, filters, threshold=selectors.checkworthy_threshold())
+    documents = selectors.desk_documents(project, filters, threshold=selectors.checkworthy_threshold(),
+                                         user=request.user)  # fmt: skip
     page = Paginator(documents, DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
     progress = selectors.documents_progress([d.pk for d in page])
     rows = [(document, progress[document.pk]) for document in page]
@@ -215,5 +216,7 @@ ACTION_LABELS = {
 def agreement(request: HttpRequest, slug: str) -> HttpResponse:
     """How much the desk's reviewers agree, with what each number means and when there is too little data."""
     project = access.project_for_user(request.user, slug)
+    if not access.can_see_agreement(request.user, project):
+        raise services.Forbidden("in a blind desk the agreement statistics are for its editors")
     return render(request, "annotations/agreement.html", {"project": project,
                                                           "report": selectors.agreement_report(project)})  # fmt: skip

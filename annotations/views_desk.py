@@ -39,7 +39,7 @@ def desk_settings(request: HttpRequest, slug: str) -> HttpResponse:
     forms = {
         "desk": DeskForm(initial={"name": project.name, "description": project.description,
                                   "guidelines": project.guidelines, "publisher_name": project.publisher_name,
-                                  "publisher_url": project.publisher_url}),
+                                  "publisher_url": project.publisher_url, "blind_review": project.blind_review}),
         "invite": InviteForm(),
     }  # fmt: skip
     if request.method == "POST":

@@ -94,6 +94,7 @@ class ProjectExportView(APIView):
                 project=project,
                 base_url=settings.SITE_URL or request.build_absolute_uri("/"),
                 filters=request.query_params,
+                visible=access.annotations_visible(request.user),  # blind review holds in exports too
             )
         except ExportRejected as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)

@@ -39,10 +39,13 @@ class ProjectCreateIn(serializers.Serializer):
     guidelines = Text(required=False, allow_blank=True, default="", max_length=20_000)
     publisher_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     publisher_url = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    blind_review = serializers.BooleanField(required=False, default=False)
 
 
 class ProjectUpdateIn(serializers.Serializer):
     name = serializers.CharField(required=False, max_length=200)
+    blind_review = serializers.BooleanField(required=False, help_text="Reviewers see others' verdicts on a claim "
+                                            "only once they have submitted their own.")  # fmt: skip
     publisher_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     publisher_url = serializers.CharField(required=False, allow_blank=True, max_length=500)
     description = Text(required=False, allow_blank=True, max_length=20_000)

@@ -605,6 +605,8 @@ class ProjectAgreementApi(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, slug: str) -> Response:
         project = access.project_for_user(request.user, slug)
+        if not access.can_see_agreement(request.user, project):
+            raise services.Forbidden("in a blind desk the agreement statistics are for its editors")
         return Response({"project": project.slug, **selectors.agreement_report(project)})
 
 
@@ -618,7 +620,7 @@ class ProjectCorrectionsApi(APIView):
     )  # fmt: skip
     def get(self, request: Request, slug: str) -> Response:
         project = access.project_for_user(request.user, slug)
-        events = selectors.corrections_feed(project)
+        events = selectors.corrections_feed(project, request.user)
         if since := request.query_params.get("updated_since"):
             events = events.filter(at__gte=_parse_datetime(since, "updated_since"))
         rows, next_cursor, sync = keyset_page(events, request, field="at")

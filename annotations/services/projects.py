@@ -77,6 +77,7 @@ def project_create(
     guidelines: str = "",
     publisher_name: str = "",
     publisher_url: str = "",
+    blind_review: bool = False,
     exist_ok: bool = True,
 ) -> Project:
     """Create the desk ``slug`` (site admins, who then invite its members and admins; they are not made
@@ -88,6 +89,7 @@ def project_create(
     fields = {
         "name": name, "description": _clean_text(description, "description"),
         "guidelines": _clean_text(guidelines, "guidelines"), **_publisher(publisher_name, publisher_url),
+        "blind_review": bool(blind_review),
     }  # fmt: skip
     project, created = Project.objects.get_or_create(slug=slug, defaults=fields)
     if not created:
@@ -109,6 +111,7 @@ def project_update(
     guidelines: str | None = None,
     publisher_name: str | None = None,
     publisher_url: str | None = None,
+    blind_review: bool | None = None,
 ) -> Project:
     """Change a desk's name, description, guidelines or publisher (its admins; the slug stays: links and exports
     use it)."""
@@ -125,6 +128,8 @@ def project_update(
         fields["publisher_name"] = _publisher(publisher_name, "")["publisher_name"]
     if publisher_url is not None:
         fields["publisher_url"] = _publisher("", publisher_url)["publisher_url"]
+    if blind_review is not None:
+        fields["blind_review"] = bool(blind_review)
     changes = {key: [getattr(current, key), value] for key, value in fields.items() if getattr(current, key) != value}
     if changes:
         Project.objects.filter(pk=project.pk).update(**{key: value for key, (_, value) in changes.items()})
