@@ -22,8 +22,9 @@ def blind(project):
 
 def _annotate(document, author, verdict="false", quote=QUOTE, submit=True):
     start = document.body.index(quote)
+    rationale = f"{author.username}'s reasoning"
     a = services.annotation_create(document=document, author=author, start=start, end=start + len(quote),
-                                   quote=quote, verdict=verdict, rationale=f"{author.username}'s reasoning")  # fmt: skip
+                                   quote=quote, verdict=verdict, rationale=rationale)  # fmt: skip
     return services.annotation_submit(annotation_id=a.pk, user=author, version=a.version) if submit else a
 
 
