@@ -100,3 +100,124 @@ def test_an_editor_requests_changes_with_a_comment_and_approves_the_other_from_t
     other.get_by_role("button", name="Approve").click()
     expect(page.locator(f'.review-card[data-id="{second.pk}"] .status')).to_have_text("Approved")
     assert Annotation.objects.get(pk=second.pk).status == AnnotationStatus.APPROVED
+
+
+def _browser_log_in(page, live_server, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("pw")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def _judge_in_the_page(page, live_server, document, text: str, key: str, rationale: str) -> None:
+    page.goto(f"{live_server.url}/documents/{document.pk}/")
+    page.wait_for_selector("#annotate[data-state=ready]")
+    page.locator("#document-body").focus()
+    page.evaluate(
+        """(needle) => { const t = document.getElementById('document-body').firstChild;
+                         const i = t.data.indexOf(needle);
+                         getSelection().setBaseAndExtent(t, i, t, i + needle.length); }""",
+        text,
+    )
+    page.keyboard.press(key)
+    page.keyboard.type(rationale)
+    page.get_by_role("button", name="Save and submit").click()
+    expect(page.locator("#annotate-status")).to_contain_text("ubmitted")
+
+
+@pytest.mark.browser
+def test_the_review_loop_closes_in_the_browser_from_blind_judgements_to_a_public_correction(
+    page, live_server, project, document, reviewer, other_reviewer, editor, settings
+):
+    import json as jsonlib
+    import re
+
+    from annotations.exporting import export_chunks
+
+    settings.SITE_URL = ""
+    project.blind_review = True
+    project.save()
+    MembershipFactory(project=project, user=UserFactory(username="chief"), role=Role.ADMIN)
+    page.set_default_timeout(10_000)
+
+    # Two reviewers judge one claim differently, one on a clause inside the other's sentence; blind: B does not
+    # see A's verdict before submitting.
+    _browser_log_in(page, live_server, "reviewer")
+    _judge_in_the_page(page, live_server, document, QUOTE, "2", "BLS annual average.")
+    _browser_log_in(page, live_server, "other_reviewer")
+    page.goto(f"{live_server.url}/documents/{document.pk}/")
+    page.wait_for_selector("#annotate[data-state=ready]")
+    expect(page.locator("#annotation-list li")).to_have_count(0)  # blind
+    _judge_in_the_page(page, live_server, document, CLAUSE, "5", "December was 3.6.")
+    page.reload()
+    page.wait_for_selector("#annotate[data-state=ready]")
+    expect(page.locator("#annotation-list li")).to_have_count(2)  # judged: now both are visible
+    mine = Annotation.objects.get(author=reviewer)
+    theirs = Annotation.objects.get(author=other_reviewer)
+
+    # The editor sees the disagreement on the review screen and requests changes with a comment.
+    _browser_log_in(page, live_server, "editor")
+    page.goto(f"{live_server.url}/review/{theirs.pk}/")
+    expect(page.locator("#agreement")).to_contain_text("The verdicts disagree.")
+    expect(page.locator(".review-card")).to_have_count(2)
+    card = page.locator(f'.review-card[data-id="{theirs.pk}"]')
+    card.get_by_label("Comment").fill("Which month? Cite the release.")
+    card.get_by_role("button", name="Request changes").click()
+    expect(page.locator(f'.review-card[data-id="{theirs.pk}"] .status')).to_have_text("Changes requested")
+
+    # The reviewer sees it in the inbox and the panel, replies and resubmits.
+    _browser_log_in(page, live_server, "other_reviewer")
+    expect(page.locator(".inbox-link .count-badge")).to_have_text("1")
+    page.get_by_role("link", name=re.compile("^Inbox")).click()
+    page.get_by_role("link", name=re.compile("Which month")).click()
+    page.wait_for_selector("#annotate[data-state=ready]")
+    expect(page.locator("#panel-thread")).to_contain_text("Which month? Cite the release.")
+    page.get_by_label("Reply").fill("BLS release of January; the rate was 3.6.")
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.locator("#panel-thread .thread-entry")).to_have_count(2)
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.locator("#annotate-status")).to_contain_text("ubmitted")
+
+    # The editor approves it (over the disagreement: with a comment); the desk admin publishes it, superseding none.
+    _browser_log_in(page, live_server, "editor")
+    page.goto(f"{live_server.url}/review/{theirs.pk}/")
+    card = page.locator(f'.review-card[data-id="{theirs.pk}"]')
+    card.get_by_label("Comment").fill("The January release settles it.")
+    card.get_by_role("button", name="Approve").click()
+    expect(page.locator(f'.review-card[data-id="{theirs.pk}"] .status')).to_have_text("Approved")
+    _browser_log_in(page, live_server, "chief")
+    page.goto(f"{live_server.url}/review/{theirs.pk}/")
+    page.locator(f'.review-card[data-id="{theirs.pk}"]').get_by_role("button", name="Publish").click()
+    expect(page.locator(f'.review-card[data-id="{theirs.pk}"] .status')).to_have_text("Published")
+
+    # The public page shows the verdict, with a ClaimReview that parses.
+    page.context.clear_cookies()
+    page.goto(f"{live_server.url}/fact-checks/{theirs.pk}/")
+    expect(page.locator(".fc-verdict")).to_contain_text("False")
+    review = jsonlib.loads(page.locator('script[type="application/ld+json"]').text_content())
+    assert review["@type"] == "ClaimReview" and review["claimReviewed"] == CLAUSE
+    assert review["reviewRating"]["alternateName"] == "False"
+
+    # A later correction shows in the history, the public page and the export; a retraction removes it.
+    _browser_log_in(page, live_server, "chief")
+    page.goto(f"{live_server.url}/review/{theirs.pk}/")
+    card = page.locator(f'.review-card[data-id="{theirs.pk}"]')
+    card.get_by_label("New verdict").select_option("mostly_false")
+    card.get_by_label("Comment").fill("Revised by the BLS in February.")
+    card.get_by_role("button", name="Correct").click()
+    expect(page.locator(f'.review-card[data-id="{theirs.pk}"] .review-verdict')).to_contain_text("Mostly false")
+    page.goto(f"{live_server.url}/fact-checks/{theirs.pk}/")
+    expect(page.locator(".fc-history")).to_contain_text("corrected: False → Mostly false")
+    exported = jsonlib.loads(b"".join(export_chunks("claimreview", project=project, base_url=live_server.url)))
+    assert [r["reviewRating"]["alternateName"] for r in exported] == ["Mostly false"]
+    page.goto(f"{live_server.url}/review/{theirs.pk}/")
+    card = page.locator(f'.review-card[data-id="{theirs.pk}"]')
+    card.get_by_label("Comment").fill("The claim was misquoted.")
+    card.get_by_role("button", name="Retract").click()
+    expect(page.locator(f'.review-card[data-id="{theirs.pk}"] .status')).to_have_text("Retracted")
+    assert jsonlib.loads(b"".join(export_chunks("claimreview", project=project, base_url=live_server.url))) == []
+    page.goto(f"{live_server.url}/fact-checks/{theirs.pk}/")
+    expect(page.locator("[role=alert]")).to_contain_text("Retracted.")
+    assert mine.pk != theirs.pk
