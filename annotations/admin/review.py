@@ -78,7 +78,7 @@ class ReviewQueueAdmin(ScopedAdmin):
 
     project_path = "document__project"
     list_display = ["short_quote", "short_rationale", "evidence_count", "document_link", "verdict", "writer", "age",
-                    "independent", "agreement", "state"]  # fmt: skip
+                    "agreement", "state"]  # fmt: skip
     list_filter = ["status", DisagreementFilter, "document__project", "verdict", ProjectAuthorFilter]
     search_fields = ["quote", "rationale"]
     ordering = ["updated_at"]
@@ -133,14 +133,16 @@ class ReviewQueueAdmin(ScopedAdmin):
     def independent(self, obj):
         return obj.review["independent"] if hasattr(obj, "review") else "–"
 
-    @admin.display(description="Agree?")
+    @admin.display(description="Other verdicts")
     def agreement(self, obj):
+        """How many other reviewers judged the claim, and whether they agree (one column: the queue fits 1,280 px)."""
         if not getattr(obj, "review", None) or not obj.review["independent"]:
-            return "–"
+            return "none"
+        others = obj.review["independent"]
         if obj.review["disagreement"]:
             peers = ", ".join(f"{selectors.writer(p)}: {p.verdict}" for p in obj.review["peers"])
-            return format_html('<strong class="disagree" title="{}">⚠ disagreement</strong>', peers)
-        return "✓ agree"
+            return format_html('<strong class="disagree" title="{}">{} · ⚠ disagree</strong>', peers, others)
+        return f"{others} · ✓ agree"
 
     @admin.display(description="Author", ordering="author__username")
     def writer(self, obj):

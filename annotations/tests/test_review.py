@@ -199,7 +199,7 @@ def test_the_admin_queue_lists_submitted_annotations_with_agreement(editor_clien
     flagged = editor_client.get(reverse("admin:annotations_reviewitem_changelist"), {"disagreement": "yes"})
 
     assert page.status_code == 200
-    assert page.content.decode().count("disagreement</strong>") == 2
+    assert page.content.decode().count("⚠ disagree</strong>") == 2
     assert len(flagged.context["cl"].result_list) == 2
 
 

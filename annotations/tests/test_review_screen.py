@@ -1,6 +1,10 @@
 """The review screen: a claim's text in context, every verdict on it side by side, whether they agree, and the
 buttons the state table allows the person looking (never on their own work); its actions go through the API."""
 
+import os
+import tempfile
+from pathlib import Path
+
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
@@ -11,6 +15,8 @@ from annotations.models import Annotation
 from annotations.tests.factories import MembershipFactory, UserFactory
 
 QUOTE = "The unemployment rate fell to 3.5 percent in 2019"
+# Screenshots land in a temporary folder; SCREENSHOTS_DIR=docs writes the README's pictures.
+SHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or tempfile.mkdtemp(prefix="review-screenshots-"))
 CLAUSE = "3.5 percent"
 
 
@@ -162,6 +168,7 @@ def test_the_review_loop_closes_in_the_browser_from_blind_judgements_to_a_public
     page.goto(f"{live_server.url}/review/{theirs.pk}/")
     expect(page.locator("#agreement")).to_contain_text("The verdicts disagree.")
     expect(page.locator(".review-card")).to_have_count(2)
+    page.screenshot(path=str(SHOTS / "review-screen.png"), full_page=True)
     card = page.locator(f'.review-card[data-id="{theirs.pk}"]')
     card.get_by_label("Comment").fill("Which month? Cite the release.")
     card.get_by_role("button", name="Request changes").click()
@@ -196,6 +203,7 @@ def test_the_review_loop_closes_in_the_browser_from_blind_judgements_to_a_public
     page.context.clear_cookies()
     page.goto(f"{live_server.url}/fact-checks/{theirs.pk}/")
     expect(page.locator(".fc-verdict")).to_contain_text("False")
+    page.screenshot(path=str(SHOTS / "public-fact-check.png"), full_page=True)
     review = jsonlib.loads(page.locator('script[type="application/ld+json"]').text_content())
     assert review["@type"] == "ClaimReview" and review["claimReviewed"] == CLAUSE
     assert review["reviewRating"]["alternateName"] == "False"
@@ -221,3 +229,18 @@ def test_the_review_loop_closes_in_the_browser_from_blind_judgements_to_a_public
     page.goto(f"{live_server.url}/fact-checks/{theirs.pk}/")
     expect(page.locator("[role=alert]")).to_contain_text("Retracted.")
     assert mine.pk != theirs.pk
+
+
+@pytest.mark.browser
+def test_the_admin_review_queue_fits_a_1280_pixel_screen(page, live_server, editor, two_verdicts):
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/annotations/reviewitem/")
+    page.get_by_label("Username").fill("editor")
+    page.get_by_label("Password").fill("pw")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_selector("#result_list")
+    page.screenshot(path=str(SHOTS / "admin-review-queue-1280.png"), full_page=True)
+    hidden = page.evaluate("""() => { const box = document.querySelector('#changelist .results');
+                                      return box.scrollWidth - box.clientWidth; }""")
+    assert hidden <= 1, f"the queue's last columns are {hidden}px out of sight"
+    expect(page.locator("#result_list th").last).to_be_in_viewport()
