@@ -31,6 +31,6 @@ EXPOSE 8000
 # Healthy when the login page answers 200. The Host header is the first
 # ALLOWED_HOSTS entry so Django does not reject the probe with 400.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD python -c "import os,sys,urllib.request as u; h=(os.environ.get('ALLOWED_HOSTS') or 'localhost').split(',')[0].strip().lstrip('.'); h='localhost' if h in ('','*') else h; r=u.urlopen(u.Request('http://127.0.0.1:8000/accounts/login/',headers={'Host':h}),timeout=4); sys.exit(0 if r.status==200 else 1)"
+    CMD python -c "import os,sys,urllib.request as u; h=(os.environ.get('ALLOWED_HOSTS') or 'localhost').split(',')[0].strip().lstrip('.'); h='localhost' if h in ('','*') else h; r=u.urlopen(u.Request('http://127.0.0.1:8000/healthz',headers={'Host':h}),timeout=4); sys.exit(0 if r.status==200 else 1)"
 
 CMD ["gunicorn", "factcheck.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -171,6 +171,33 @@ def with_occurrences(document: Document, claims: list[Claim]) -> list[Claim]:
     return claims
 
 
+def service_health() -> dict[str, str]:
+    """``{"database": "ok" | reason, "broker": "ok" | "not configured" | reason}``, each check bounded."""
+    from django.conf import settings
+    from django.db import connection
+
+    result = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        result["database"] = "ok"
+    except Exception as exc:  # any failure is the answer, not a 500
+        result["database"] = f"unavailable ({exc.__class__.__name__})"
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        result["broker"] = "ok"  # none configured: tasks run in the web process
+    else:
+        from factcheck.celery import app
+
+        try:
+            with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
+                conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=1)
+            result["broker"] = "ok"
+        except Exception as exc:
+            result["broker"] = f"unavailable ({exc.__class__.__name__})"
+    return result
+
+
 def health_summary() -> dict:
     from django.db import connection
 

@@ -8,7 +8,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 
-@shared_task(name="annotations.health_check")
+@shared_task(name="annotations.health_check", ignore_result=False)  # its caller waits for the answer
 def health_check() -> dict:
     """Report what the worker sees (database vendor and name, document count); used by ops and tests."""
     from annotations import selectors

@@ -220,3 +220,13 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
         raise services.Forbidden("in a blind desk the agreement statistics are for its editors")
     return render(request, "annotations/agreement.html", {"project": project,
                                                           "report": selectors.agreement_report(project)})  # fmt: skip
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness for load balancers and the container: the database answers, and the broker when one is
+    configured (each within about a second). 200 when both do, 503 naming what failed. No login, no data."""
+    from django.http import JsonResponse
+
+    checks = selectors.service_health()
+    healthy = all(state == "ok" for state in checks.values())
+    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)

@@ -121,20 +121,32 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+# TLS, when the site is served over HTTPS (directly or behind a proxy): all off unless set.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the container's healthcheck speaks plain HTTP on loopback
+_PROXY_HEADER = env_str("SECURE_PROXY_SSL_HEADER")  # e.g. "X-Forwarded-Proto: https" when a proxy ends TLS
+if _PROXY_HEADER:
+    _name, _, _value = _PROXY_HEADER.partition(":")
+    if not _name.strip() or not _value.strip():
+        raise ImproperlyConfigured(f"SECURE_PROXY_SSL_HEADER={_PROXY_HEADER!r}: expected 'Header-Name: value'")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _name.strip().upper().replace("-", "_"), _value.strip())
 SESSION_COOKIE_HTTPONLY = True
 
 REST_FRAMEWORK = {
+    # Token first: an unauthenticated call answers 401 with WWW-Authenticate: Token (session auth has no header).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_RENDERER_CLASSES": [
-        "rest_framework.renderers.JSONRenderer",
-        "rest_framework.renderers.BrowsableAPIRenderer",
-    ],
+    # The browsable API in development only: its pages need inline scripts the production CSP refuses.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "EXCEPTION_HANDLER": "annotations.api.errors.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
         "annotations.api.parsers.JSONParser",  # size- and depth-limited
@@ -200,8 +212,18 @@ if not CELERY_BROKER_URL:
     CELERY_RESULT_BACKEND = CELERY_RESULT_BACKEND or "cache+memory://"
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Fail fast when the broker is down at enqueue time instead of hanging a request.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5}
+# Fail fast when the broker is down at enqueue time instead of hanging a request: the broker and the result
+# backend (one Redis in the compose layout) give up within about a second; the document stays pending and the
+# sweeper sends it later. Our tasks are fire-and-forget: no result is stored unless a task asks for it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2,
+                                   "socket_connect_timeout": 1, "socket_timeout": 2}  # fmt: skip
+CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+CELERY_REDIS_SOCKET_TIMEOUT = 2
+CELERY_REDIS_RETRY_ON_TIMEOUT = False
+CELERY_RESULT_BACKEND_ALWAYS_RETRY = False
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 0}}
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE

@@ -2,10 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from annotations.views import healthz
+
 admin.site.site_header = "factcheck administration"
 admin.site.site_title = "factcheck admin"
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     # The link of an invitation (and of a password reset): our pages, not the admin's look-alikes.
     path(

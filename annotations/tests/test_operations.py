@@ -1,0 +1,85 @@
+"""Operations: a health endpoint for the container, 401 with WWW-Authenticate for anonymous API calls, no
+browsable API in production, production settings that pass `check --deploy`, and enqueueing that does not hang
+when Redis is down."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_healthz_answers_200_when_the_database_and_broker_answer(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok"}
+
+
+def test_healthz_answers_503_naming_the_broker_when_it_is_down(client, db, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["database"] == "ok" and response.json()["broker"].startswith("unavailable")
+
+
+def test_an_anonymous_api_call_is_a_401_saying_how_to_authenticate(db):
+    response = APIClient().get(reverse("api-projects"))
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_production_settings_pass_the_deploy_check_with_no_warning(tmp_path):
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))},
+        "DEBUG": "false", "SECRET_KEY": "x" * 20 + "-a-long-random-production-key-0123456789abcdefghij",
+        "ALLOWED_HOSTS": "factcheck.example.org", "SITE_URL": "https://factcheck.example.org",
+        "SECURE_HSTS_SECONDS": "31536000", "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true", "SECURE_HSTS_PRELOAD": "true",
+        "SECURE_SSL_REDIRECT": "true", "SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto: https",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}", "DJANGO_SETTINGS_MODULE": "factcheck.settings",
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend", "EMAIL_HOST": "smtp.example.org",
+    }  # fmt: skip
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    # ... and the browsable API, whose pages need inline scripts the CSP refuses, is off there.
+    code = ("import django; django.setup(); from django.conf import settings; "
+            "print(settings.REST_FRAMEWORK['DEFAULT_RENDERER_CLASSES'])")  # fmt: skip
+    renderers = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                               timeout=120)  # fmt: skip
+    assert renderers.stdout.strip() == "['rest_framework.renderers.JSONRenderer']", renderers.stderr
+
+
+@pytest.mark.parametrize("value", ["X-Forwarded-Proto", ": https"])
+def test_a_malformed_proxy_header_setting_stops_start_up(tmp_path, value):
+    database = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    env = {**os.environ, "DEBUG": "true", "SECURE_PROXY_SSL_HEADER": value,
+           "DJANGO_SETTINGS_MODULE": "factcheck.settings", "DATABASE_URL": database}  # fmt: skip
+    result = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)  # fmt: skip
+    assert result.returncode != 0 and "SECURE_PROXY_SSL_HEADER" in result.stderr
+
+
+def test_an_import_with_redis_down_answers_and_leaves_the_document_pending(
+    api, project, monkeypatch, django_capture_on_commit_callbacks
+):
+    from factcheck.celery import app
+
+    def publish_to_a_dead_redis(*args, **kwargs):  # what .delay() meets when Redis is down: a refused connection
+        with app.connection_for_write("redis://127.0.0.1:1/0") as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=1)
+
+    monkeypatch.setattr("annotations.services.segmentation.segment_document_task.delay", publish_to_a_dead_redis)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(reverse("api-documents"), {"project": project.slug, "title": "Down",
+                                                       "body": "Redis is down today."}, format="json")  # fmt: skip
+    assert response.status_code == 201
+    from annotations.models import Document
+
+    assert Document.objects.get().segmentation_status == "pending"  # the sweeper enqueues it once Redis is back
