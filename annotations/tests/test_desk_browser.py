@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 from annotations import services
 from annotations.domain.vocabulary import AnnotationStatus, Role, SegmentationStatus
 from annotations.models import Annotation, Document, Membership, Project
+from annotations.tests.browser import browser_log_in
 from annotations.tests.factories import DocumentFactory, UserFactory
 from annotations.tests.local_site import LOCAL
 
@@ -30,14 +31,7 @@ SEED = Path(__file__).resolve().parents[2] / "seeds" / "russias-role-in-venezuel
 DOCS = Path(os.environ.get("SCREENSHOTS_DIR") or tempfile.mkdtemp(prefix="desk-screenshots-"))
 
 
-def _log_in(page, live_server, username: str, password: str = "pw") -> None:  # noqa: S107 (the factories' test password)
-    page.set_default_timeout(8000)
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/")
+_log_in = browser_log_in
 
 
 def _drop_files(page, files: list[tuple[str, str, bytes]]) -> None:

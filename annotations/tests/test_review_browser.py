@@ -6,19 +6,13 @@ from playwright.sync_api import expect
 
 from annotations import services
 from annotations.models import AuditEvent
+from annotations.tests.browser import browser_log_in
 
 pytestmark = pytest.mark.browser
 QUOTE = "3.5 percent"
 
 
-def _log_in(page, live_server, username: str) -> None:
-    page.set_default_timeout(8000)
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/")
+_log_in = browser_log_in
 
 
 def test_the_reviewer_reads_the_editors_comment_in_the_panel_and_replies(page, live_server, document, reviewer,

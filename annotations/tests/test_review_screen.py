@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from annotations import services
 from annotations.domain.vocabulary import AnnotationStatus, Role
 from annotations.models import Annotation
+from annotations.tests.browser import browser_log_in
 from annotations.tests.factories import MembershipFactory, UserFactory
 
 QUOTE = "The unemployment rate fell to 3.5 percent in 2019"
@@ -108,13 +109,7 @@ def test_an_editor_requests_changes_with_a_comment_and_approves_the_other_from_t
     assert Annotation.objects.get(pk=second.pk).status == AnnotationStatus.APPROVED
 
 
-def _browser_log_in(page, live_server, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw")
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/")
+_browser_log_in = browser_log_in
 
 
 def _judge_in_the_page(page, live_server, document, text: str, key: str, rationale: str) -> None:
