@@ -24,10 +24,12 @@ from rest_framework.views import APIView
 
 from annotations import access
 from annotations.api.schema import ANNOTATION_FILTER_PARAMETERS
+from annotations.api.views import only_known
 from annotations.domain.errors import Invalid
 from annotations.domain.export_formats import FORMATS
 from annotations.domain.vocabulary import Role
 from annotations.exporting import ExportRejected, attachment_header, export_chunks, export_filename
+from annotations.filters import AnnotationFilter
 from annotations.importing_verdicts import import_verdict_lines
 
 MULTIPART_OVERHEAD = 64 * 1024  # boundaries and part headers around the uploaded file
@@ -84,6 +86,7 @@ class ProjectExportView(APIView):
     )
     def get(self, request: Request, slug: str) -> StreamingHttpResponse | Response:
         project = access.project_for_user(request.user, slug)
+        only_known(request, "format", "bom", *AnnotationFilter.base_filters)
         name = request.query_params.get("format") or "json"
         if name not in FORMATS:
             detail = f"unknown export format {name!r}; valid formats: {', '.join(FORMATS)}"

@@ -42,6 +42,20 @@ from annotations.filters import AnnotationFilter, parse_instant
 from annotations.importing import import_record, import_upload
 from annotations.models import Document
 
+PAGING = ("cursor", "page_size")
+
+
+def only_known(request: Request, *names: str) -> None:
+    """A query parameter this endpoint does not know is a 400 naming it (a misspelt filter must not silently
+    return everything)."""
+    unknown = sorted(set(request.query_params) - set(names))
+    if unknown:
+        expected = ", ".join(sorted(names)) or "none"
+        raise ValidationError({unknown[0]: [f"unknown query parameter {', '.join(unknown)}; expected: {expected}"]})
+
+
+ANNOTATION_PARAMS = (*AnnotationFilter.base_filters, "unit", *PAGING)
+
 
 def _annotation_response(request: Request, annotation_id: int, code: int = status.HTTP_200_OK) -> Response:
     annotation = selectors.annotations_for_user(request.user).get(pk=annotation_id)
@@ -175,6 +189,7 @@ class DocumentListApi(APIView):
         responses=s.DocumentListOut,
     )
     def get(self, request: Request) -> Response:
+        only_known(request, "project", "updated_since", *PAGING)
         threshold = selectors.checkworthy_threshold()
         documents = access.documents_visible(request.user)
         if slug := request.query_params.get("project"):
@@ -347,6 +362,7 @@ class DocumentClaimsApi(APIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         document = access.document_for_user(request.user, pk)
+        only_known(request, "order", "show", "q", "distinct", "unit", *PAGING)
         params = request.query_params
         order = params.get("order", "score")
         if order not in ("score", "position"):
@@ -436,6 +452,7 @@ class AnnotationListApi(APIView):
         "annotations created or changed since: nothing is missed or repeated.",
     )
     def get(self, request: Request) -> Response:
+        only_known(request, *ANNOTATION_PARAMS)
         filterset = AnnotationFilter(request.query_params, queryset=selectors.annotations_for_user(request.user))
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
@@ -620,6 +637,7 @@ class ProjectCorrectionsApi(APIView):
     )  # fmt: skip
     def get(self, request: Request, slug: str) -> Response:
         project = access.project_for_user(request.user, slug)
+        only_known(request, "updated_since", *PAGING)
         events = selectors.corrections_feed(project, request.user)
         if since := request.query_params.get("updated_since"):
             events = events.filter(at__gte=_parse_datetime(since, "updated_since"))

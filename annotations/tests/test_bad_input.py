@@ -134,3 +134,15 @@ def test_unhandled_errors_are_logged_to_the_console_even_with_debug_off(settings
     logger = logging.getLogger("django.request")
     assert any(isinstance(h, logging.StreamHandler) for h in logger.handlers)
     assert logger.isEnabledFor(logging.ERROR)
+
+
+@pytest.mark.parametrize(
+    ("url_name", "args", "param"),
+    [("api-annotations", [], "verdic"), ("api-documents", [], "projekt"), ("api-project-export", ["politics"], "stat"),
+     ("api-project-corrections", ["politics"], "since"), ("api-document-claims", None, "shows")],
+)  # fmt: skip
+def test_an_unknown_query_parameter_is_a_400_naming_it(api, document, url_name, args, param):
+    url = reverse(url_name, args=[document.pk] if args is None else args)
+    response = api.get(url, {param: "x"})
+    assert response.status_code == 400
+    assert param in response.json()["detail"] and "unknown query parameter" in response.json()["detail"]
