@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",  # login brute-force protection
     "annotations",
 ]
 
@@ -53,7 +54,17 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "annotations.middleware.TypedErrorsMiddleware",  # NotFound/Forbidden from the access layer → 404/403 pages
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
+# Login brute force: after AXES_FAILURE_LIMIT wrong passwords for one username from one address, that pair is
+# locked out for AXES_COOLOFF_HOURS (the login page says so); a right password afterwards does not get in.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = env_int("AXES_COOLOFF_HOURS", 1, minimum=1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = env_int("AXES_PROXY_COUNT", 0, minimum=0)  # proxies in front: whose address counts
 
 ROOT_URLCONF = "factcheck.urls"
 WSGI_APPLICATION = "factcheck.wsgi.application"
@@ -148,6 +159,16 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "EXCEPTION_HANDLER": "annotations.api.errors.exception_handler",
+    # Bounded work per client: token rotation, imports and exports are the expensive or sensitive calls.
+    "DEFAULT_THROTTLE_RATES": {
+        "imports": env_str("THROTTLE_IMPORTS", "120/minute"),
+        "exports": env_str("THROTTLE_EXPORTS", "30/minute"),
+        "user": env_str("THROTTLE_USER", "3000/minute"),
+    },
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
+    ],
     "DEFAULT_PARSER_CLASSES": [
         "annotations.api.parsers.JSONParser",  # size- and depth-limited
         "rest_framework.parsers.FormParser",

@@ -55,6 +55,7 @@ class RawBodyParser(BaseParser):
 class ProjectExportView(APIView):
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JsonErrorsWhateverTheAccept
+    throttle_scope = "exports"
 
     @extend_schema(
         operation_id="project_export",
@@ -123,6 +124,7 @@ def _flag(value: str, name: str) -> bool:
 
 class ProjectImportVerdictsView(APIView):
     parser_classes = [MultiPartParser, RawBodyParser]
+    throttle_scope = "imports"
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JsonErrorsWhateverTheAccept
 

@@ -258,6 +258,7 @@ def _uploaded_file(request: Request) -> tuple[str, bytes]:
 
 class ProjectUploadApi(APIView):
     parser_classes = [MultiPartParser]
+    throttle_scope = "imports"
 
     @extend_schema(
         operation_id="project_upload",
@@ -283,6 +284,8 @@ class ProjectUploadApi(APIView):
 
 
 class ProjectUrlImportsApi(APIView):
+    throttle_scope = "imports"
+
     @extend_schema(operation_id="project_url_import", request=s.UrlImportIn, responses={202: s.UrlImportOut},
                    description="Import the article at a URL (any member): the worker fetches it (public http/https "
                    "addresses only, at most 5 redirects, 5 MB, 10 s; HTML or text) and imports it as an upload. "

@@ -83,3 +83,35 @@ def test_an_import_with_redis_down_answers_and_leaves_the_document_pending(
     from annotations.models import Document
 
     assert Document.objects.get().segmentation_status == "pending"  # the sweeper enqueues it once Redis is back
+
+
+def test_after_too_many_wrong_passwords_even_the_right_one_does_not_log_in(client, reviewer, settings):
+    settings.AXES_ENABLED, settings.AXES_FAILURE_LIMIT = True, 5
+    url = reverse("login")
+    codes = [client.post(url, {"username": "reviewer", "password": "guess"}).status_code for _ in range(5)]
+    assert codes == [200, 200, 200, 200, 429]  # "wrong password" four times, then the lockout page
+    locked = client.post(url, {"username": "reviewer", "password": "pw"})
+    assert locked.status_code == 429 and "Too many attempts" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_few_wrong_passwords_then_the_right_one_logs_in(client, reviewer, settings):
+    settings.AXES_ENABLED, settings.AXES_FAILURE_LIMIT = True, 5
+    for _ in range(3):
+        client.post(reverse("login"), {"username": "reviewer", "password": "guess"})
+    assert client.post(reverse("login"), {"username": "reviewer", "password": "pw"}).status_code == 302
+
+
+def test_imports_are_throttled_per_user(api, project, monkeypatch):
+    from django.core.cache import cache
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from rest_framework.throttling import ScopedRateThrottle
+
+    cache.clear()
+    monkeypatch.setattr(
+        ScopedRateThrottle, "THROTTLE_RATES", {**ScopedRateThrottle.THROTTLE_RATES, "imports": "2/minute"}
+    )
+    url = reverse("api-project-upload", args=[project.slug])
+    codes = [api.post(url, {"file": SimpleUploadedFile(f"a{n}.txt", f"Title {n}\nBody {n}.".encode())},
+                      format="multipart").status_code for n in range(3)]  # fmt: skip
+    assert codes == [200, 200, 429]
