@@ -396,8 +396,13 @@ def public_history(annotation: Annotation) -> list[AuditEvent]:
 def annotation_thread(annotation: Annotation) -> QuerySet[AuditEvent]:
     """The review thread of an annotation, oldest first: every review action that said something (request
     changes, reject, retract, correct, an approval over a disagreement) and every message."""
+    return annotation_threads([annotation.pk])
+
+
+def annotation_threads(annotation_ids: list[int]) -> QuerySet[AuditEvent]:
+    """The review threads of several annotations in one query (``annotation_id`` tells them apart)."""
     return (
-        AuditEvent.objects.filter(annotation_id=annotation.pk, object_type=AuditEvent.ObjectType.ANNOTATION)
+        AuditEvent.objects.filter(annotation_id__in=annotation_ids, object_type=AuditEvent.ObjectType.ANNOTATION)
         .filter(Q(action=AuditEvent.Action.COMMENT) | (Q(action=AuditEvent.Action.TRANSITION) & ~Q(comment="")))
         .select_related("actor")
         .order_by("at", "id")

@@ -186,10 +186,14 @@ def review_screen(request: HttpRequest, annotation_id: int) -> HttpResponse:
     annotation = access.annotation_for_user(request.user, annotation_id, need=Role.EDITOR)
     document = annotation.document
     role = access.role_in(request.user, document.project_id)
+    verdicts_on_claim = selectors.review_screen(annotation)
+    threads: dict[int, list] = {}
+    for event in selectors.annotation_threads([a.pk for a in verdicts_on_claim]):  # one query for every card
+        threads.setdefault(event.annotation_id, []).append(event)
     cards = []
-    for a in selectors.review_screen(annotation):
+    for a in verdicts_on_claim:
         actions = allowed_actions(a.status, role=role, is_author=access.is_author(request.user, a))
-        thread = list(selectors.annotation_thread(a))
+        thread = threads.get(a.pk, [])
         cards.append({"annotation": a, "writer": selectors.writer(a), "actions": actions, "thread": thread,
                       "verdict": Verdict(a.verdict) if a.verdict else None})  # fmt: skip
     verdicts = [c["annotation"].verdict for c in cards if c["annotation"].verdict]

@@ -239,3 +239,21 @@ def test_the_admin_review_queue_fits_a_1280_pixel_screen(page, live_server, edit
                                       return box.scrollWidth - box.clientWidth; }""")
     assert hidden <= 1, f"the queue's last columns are {hidden}px out of sight"
     expect(page.locator("#result_list th").last).to_be_in_viewport()
+
+
+@pytest.mark.parametrize("verdicts", [2, 6])
+def test_the_review_screen_costs_the_same_queries_for_two_verdicts_or_six(
+    client, document, editor, project, django_assert_num_queries, verdicts
+):
+    authors = [MembershipFactory(project=project, user=UserFactory(username=f"r{n}")).user for n in range(verdicts)]
+    first = None
+    for author in authors:
+        a = _submitted(document, author, QUOTE, "true")
+        first = first or a
+    client.force_login(editor)
+    client.get(reverse("review-screen", args=[first.pk]))
+    # session, user, the annotation (+ role, blind check), the role, the judged annotations of the document, the
+    # cards (+ authors, evidence), one query for every thread, admin link, unread count: the same for 2 or 6 cards
+    with django_assert_num_queries(12):
+        response = client.get(reverse("review-screen", args=[first.pk]))
+    assert response.content.decode().count('class="review-card card') == verdicts
