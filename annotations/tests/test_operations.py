@@ -115,3 +115,29 @@ def test_imports_are_throttled_per_user(api, project, monkeypatch):
     codes = [api.post(url, {"file": SimpleUploadedFile(f"a{n}.txt", f"Title {n}\nBody {n}.".encode())},
                       format="multipart").status_code for n in range(3)]  # fmt: skip
     assert codes == [200, 200, 429]
+
+
+def test_every_response_carries_a_request_id_and_the_log_lines_of_that_request_too(client, db):
+    import logging
+
+    from annotations.request_id import RequestIdFilter
+
+    first = client.get("/healthz")
+    second = client.get("/healthz", HTTP_X_REQUEST_ID="proxy-id-12345678")
+    assert len(first["X-Request-ID"]) == 32 and second["X-Request-ID"] == "proxy-id-12345678"
+    assert client.get("/healthz", HTTP_X_REQUEST_ID="bad id\\n<script>")["X-Request-ID"] != "bad id\\n<script>"
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    keep = Keep()
+    keep.addFilter(RequestIdFilter())  # as on the console handler of LOGGING
+    logger = logging.getLogger("django.request")
+    logger.addHandler(keep)
+    try:
+        client.get("/no-such-page/", HTTP_X_REQUEST_ID="trace-abcdefgh")  # logged as "Not Found" (WARNING)
+    finally:
+        logger.removeHandler(keep)
+    assert [r.request_id for r in records] == ["trace-abcdefgh"]
