@@ -42,6 +42,13 @@ def projects_for_user(user: AbstractBaseUser) -> QuerySet[Project]:
     return access.projects_visible(user).annotate(document_count=Count("documents", distinct=True))
 
 
+def set_aside(document: Document) -> dict:
+    """What the boilerplate rules set aside at import (kept in metadata): head, tail, rules and their length."""
+    removed = (document.metadata or {}).get("boilerplate") or {}
+    head, tail = removed.get("head", ""), removed.get("tail", "")
+    return {"head": head, "tail": tail, "rules": removed.get("rules", []), "chars": len(head) + len(tail)}
+
+
 def document_summary(user: AbstractBaseUser, document_id: int) -> Document:
     """A document the user sees, without its text (length in SQL): what a page polls for its status."""
     if not 0 < document_id < 2**63:

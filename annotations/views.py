@@ -118,12 +118,9 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
         "reviewUrl": reverse("review-screen", args=[0]),  # editors: the review screen of an annotation
         "csrfToken": get_token(request),  # also makes sure the csrftoken cookie is set
     }
-    removed = (document.metadata or {}).get("boilerplate") or {}
-    set_aside = {"head": removed.get("head", ""), "tail": removed.get("tail", ""), "rules": removed.get("rules", [])}
-    set_aside["chars"] = len(set_aside["head"]) + len(set_aside["tail"])
     context = {
         "document": document,
-        "set_aside": set_aside,
+        "set_aside": selectors.set_aside(document),
         "claims": claims,
         "claims_more": claims_more,
         "claims_count": f"{CLAIM_PAGE}+" if claims_more else len(claims),

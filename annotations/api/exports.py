@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from annotations import access
 from annotations.api.schema import ANNOTATION_FILTER_PARAMETERS
-from annotations.api.views import only_known
+from annotations.api.views import bool_param, only_known
 from annotations.domain.errors import Invalid
 from annotations.domain.export_formats import FORMATS
 from annotations.domain.vocabulary import Role
@@ -102,7 +102,7 @@ class ProjectExportView(APIView):
             )
         except ExportRejected as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
-        if _flag(request.query_params.get("bom", ""), "bom"):
+        if bool_param(request.query_params, "bom"):
             if name != "csv":
                 raise Invalid("bom=true is for csv (a UTF-8 byte-order mark for spreadsheet programs)")
             chunks = itertools.chain([codecs.BOM_UTF8], chunks)
@@ -111,15 +111,6 @@ class ProjectExportView(APIView):
         response["Cache-Control"] = "private, no-store"
         response["X-Accel-Buffering"] = "no"  # let a fronting nginx pass the stream through
         return response
-
-
-def _flag(value: str, name: str) -> bool:
-    value = value.strip().lower()
-    if value in ("", "0", "false", "no"):
-        return False
-    if value in ("1", "true", "yes"):
-        return True
-    raise Invalid(f"{name} must be true or false, not {value[:20]!r}")
 
 
 class ProjectImportVerdictsView(APIView):
@@ -151,7 +142,7 @@ class ProjectImportVerdictsView(APIView):
     )
     def post(self, request: Request, slug: str) -> Response:
         project = access.project_for_user(request.user, slug, need=Role.EDITOR)
-        restore = _flag(request.query_params.get("restore", ""), "restore")
+        restore = bool_param(request.query_params, "restore")
         limit = settings.IMPORT_MAX_BYTES
         try:
             declared = int(request.META.get("CONTENT_LENGTH") or 0)

@@ -6,7 +6,7 @@ these ~20 µs (the annotate page loads thousands of annotations)."""
 
 from rest_framework.fields import DateTimeField
 
-from annotations import access
+from annotations import access, selectors
 from annotations.domain.history import describe
 from annotations.domain.spans import OffsetConverter
 from annotations.domain.verdicts import Verdict
@@ -141,8 +141,7 @@ def present_document(document: Document, *, with_body: bool = True) -> dict:
 
 def set_aside_chars(document: Document) -> int:
     """How many characters of the imported text the boilerplate rules set aside (kept in metadata)."""
-    removed = (document.metadata or {}).get("boilerplate") or {}
-    return len(removed.get("head", "")) + len(removed.get("tail", ""))
+    return selectors.set_aside(document)["chars"]
 
 
 def present_upload_result(result, page_url) -> dict:

@@ -314,7 +314,7 @@ class DocumentDetailApi(APIView):
                    parameters=[OpenApiParameter("body", bool, description="false: without the text (to poll the "
                                                 "segmentation status); `length` is still given.")])  # fmt: skip
     def get(self, request: Request, pk: int) -> Response:
-        if not _bool_param(request.query_params, "body", default=True):
+        if not bool_param(request.query_params, "body", default=True):
             return Response(present_document(selectors.document_summary(request.user, pk), with_body=False))
         return Response(present_document(access.document_for_user(request.user, pk)))
 
@@ -381,7 +381,7 @@ class DocumentClaimsApi(APIView):
         threshold = selectors.checkworthy_threshold()
         converter = OffsetConverter(document.body) if utf16_requested(request) else None
         claims = selectors.document_claims(document, order=order, show=show, q=q, threshold=threshold,
-                                           distinct=_bool_param(params, "distinct"), user=request.user)  # fmt: skip
+                                           distinct=bool_param(params, "distinct"), user=request.user)  # fmt: skip
         page = list(claims[offset : offset + size + 1])
         more = len(page) > size
         page = selectors.with_occurrences(document, page[:size])
@@ -399,7 +399,8 @@ def _int_param(params, name: str, default: int, low: int, high: int) -> int:
     return int(value)
 
 
-def _bool_param(params, name: str, default: bool = False) -> bool:
+def bool_param(params, name: str, default: bool = False) -> bool:
+    """A true/false query parameter (1/0, true/false, yes/no; empty: ``default``), or a 400 naming it."""
     value = params.get(name, "").strip().lower()
     if value == "":
         return default
@@ -419,7 +420,7 @@ class ClaimStateApi(APIView):
         request=None, responses=s.ClaimOut,
     )  # fmt: skip
     def post(self, request: Request, pk: int) -> Response:
-        if _bool_param(request.query_params, "all_occurrences"):
+        if bool_param(request.query_params, "all_occurrences"):
             changed = services.claims_set_state_by_text(claim_id=pk, state=self.state, user=request.user)
         else:
             changed = services.claim_set_state(claim_id=pk, state=self.state, user=request.user)
