@@ -4,7 +4,7 @@
 // documents done. The export menu sends approved and published verdicts unless asked for the others.
 // Every call goes through the REST API (http.js); the list is the server's own rendering of the same rows.
 
-import { send } from "./http.js";
+import { send, withId } from "./http.js";
 
 const $ = (id) => document.getElementById(id);
 const cfg = JSON.parse($("desk-config").textContent);
@@ -211,7 +211,7 @@ $("paste-form").addEventListener("submit", async (event) => {
   batch.finished += 1;
   if (ok) {
     const result = { status: status === 201 ? "imported" : "duplicate", source: name, document: {
-      id: data.id, title: data.title, url: cfg.documentUrl.replace(/0\/$/, `${data.id}/`), set_aside: data.set_aside || 0,
+      id: data.id, title: data.title, url: withId(cfg.documentUrl, data.id), set_aside: data.set_aside || 0,
     } };
     const list = el("ul", "articles");
     list.append(describe(result));

@@ -30,3 +30,6 @@ export async function send(method, url, { json, form, csrf = "" } = {}) {
   }
   return { ok: response.ok, status: response.status, data };
 }
+
+/** A page's URL from the server's reversed template with 0 for the id ("/review/0/" → "/review/12/"). */
+export const withId = (template, id) => template.replace("/0/", `/${id}/`);

@@ -5,6 +5,7 @@
 import { $, anns, cfg, panel } from "./state.js";
 import { announce, el, httpUrl, setError, truncate } from "./dom.js";
 import { api } from "./api.js";
+import { withId } from "../http.js";
 import { scheduleRender } from "./list.js";
 
 export const evUrl = $("evidence-url");
@@ -66,7 +67,7 @@ function linkCheck(ev) {
   } else if (check.status === "refused") box.append(`not checked: ${check.detail}`);
   else box.append(`link broken: ${check.detail}${when}`);
   if (check.status === "ok" || check.status === "redirected") {
-    box.append(" · ", el("a", { href: cfg.evidenceArchiveUrl.replace(/\/0\/archive\/$/, `/${ev.id}/archive/`), target: "_blank", rel: "noopener", text: "archive copy" }));
+    box.append(" · ", el("a", { href: withId(cfg.evidenceArchiveUrl, ev.id), target: "_blank", rel: "noopener", text: "archive copy" }));
   }
   return box;
 }

@@ -6,6 +6,7 @@
 import { $, anns, authorName, bodyEl, cfg, claims, DOC, form, isMine, panel, panelEl, statusLabel, verdictLabel } from "./state.js";
 import { announce, el, setError, truncate } from "./dom.js";
 import { api } from "./api.js";
+import { withId } from "../http.js";
 import { quoteOf, reveal, selectionSpan, TEXT } from "./text.js";
 import { forget, store } from "./highlights.js";
 import { hideTooltip, placeCaret, setMark } from "./marks.js";
@@ -109,11 +110,11 @@ export function openExisting(id, { opener = null, scroll = true, focus = null } 
     quote: a.quote.exact, verdict: a.verdict, text: a.rationale, readOnly: mode === "view",
   });
   if (cfg.canReview && a.status !== "draft") {
-    const href = cfg.reviewUrl.replace(/\/0\/$/, `/${a.id}/`);
+    const href = withId(cfg.reviewUrl, a.id);
     $("panel-meta").append(" · ", el("a", { href, text: "review" }));
   }
   if (a.status === "published" || a.status === "retracted") {
-    const href = cfg.factCheckUrl.replace(/\/0\/$/, `/${a.id}/`);
+    const href = withId(cfg.factCheckUrl, a.id);
     $("panel-meta").append(" · ", el("a", { href, target: "_blank", rel: "noopener", text: "public page" }));
   }
   $("panel-save").hidden = mode === "view";
