@@ -87,6 +87,9 @@ class Document(models.Model):
     )
     segmentation_error = models.TextField(blank=True)
     segmentation_started_at = models.DateTimeField(null=True, blank=True)
+    segmentation_task_id = models.CharField(
+        max_length=64, blank=True, help_text="The task run that holds the document while it is running."
+    )
     segmenter_version = models.CharField(max_length=50, blank=True)
     done_at = models.DateTimeField(null=True, blank=True, help_text="Marked done by an editor: fully checked.")
     done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,

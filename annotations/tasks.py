@@ -27,11 +27,13 @@ def health_check() -> dict:
     retry_backoff_max=120,
     retry_jitter=True,
     max_retries=5,
+    bind=True,
 )
-def segment_document(document_id: int) -> dict:
+def segment_document(self, document_id: int) -> dict:
     from annotations import services
 
-    outcome = services.document_segment(document_id=document_id)
+    # The task id survives a redelivery (worker killed mid-run): the service lets that run reclaim the document.
+    outcome = services.document_segment(document_id=document_id, task_id=self.request.id or "")
     return {"status": outcome.status, "created": outcome.created, "removed": outcome.removed}
 
 

@@ -51,11 +51,12 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
-def env_database(name: str, default: str, *, base_dir: Path) -> dict:
+def env_database(name: str, default: str, *, base_dir: Path, conn_max_age: int = 0) -> dict:
     """Parse a database URL (postgres://…, sqlite:///relative.sqlite3, sqlite:////abs.sqlite3).
 
     SQLite paths are resolved against ``base_dir`` and the test database is a
-    file next to it, so a Celery worker *process* can see the test data.
+    file next to it, so a Celery worker *process* can see the test data. ``conn_max_age`` keeps a
+    connection open between requests (seconds); health checks replace one the server dropped.
     """
     import dj_database_url
 
@@ -64,7 +65,7 @@ def env_database(name: str, default: str, *, base_dir: Path) -> dict:
     if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
         raise ImproperlyConfigured(f"{name}={url!r} has unsupported scheme {scheme!r}; use postgres://… or sqlite:///…")
     try:
-        config = dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True)
+        config = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name}={url!r} is not a valid database URL: {exc}") from None
     if config["ENGINE"].endswith("sqlite3"):

@@ -87,7 +87,16 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env_database("DATABASE_URL", "sqlite:///db.sqlite3", base_dir=BASE_DIR)}
+# Persistent connections (seconds; 0 = one per request) with health checks: a connection the database dropped
+# (restart, pg_terminate_backend) is replaced before the next request uses it.
+DATABASES = {
+    "default": env_database(
+        "DATABASE_URL",
+        "sqlite:///db.sqlite3",
+        base_dir=BASE_DIR,
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -6,6 +6,9 @@ import uuid
 os.environ.setdefault("DEBUG", "true")
 # The suite makes thousands of requests as the same few users within a minute: throttles that hold in tests
 # are set in the tests that prove them.
+# One connection per request in tests (live-server threads must not keep the test database open); the fault tests
+# start gunicorn with persistent connections on.
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")
 os.environ.setdefault("THROTTLE_USER", "1000000/minute")
 os.environ.setdefault("THROTTLE_IMPORTS", "1000000/minute")
 os.environ.setdefault("THROTTLE_EXPORTS", "1000000/minute")

@@ -84,23 +84,31 @@ class SegmentOutcome:
     removed: int = 0
 
 
-def document_segment(*, document_id: int) -> SegmentOutcome:
+def document_segment(*, document_id: int, task_id: str = "") -> SegmentOutcome:
     """Split a document into sentences, score them and store them as machine candidate claims.
 
     Safe to run twice and concurrently: the document is claimed with a conditional UPDATE
-    (pending → running, or a running one older than SEGMENTATION_STALE_AFTER); a run that
-    cannot claim it does nothing. Claims people made, accepted or dismissed, and claims an
+    (pending → running, or a running one older than SEGMENTATION_STALE_AFTER, or one held by this same
+    ``task_id``: the broker redelivers a message whose worker was killed mid-run, and that redelivery
+    takes the document back at once instead of waiting for the stale timeout); a run that cannot claim
+    it does nothing. Claims people made, accepted or dismissed, and claims an
     annotation points to, are never touched; the other machine candidates are replaced.
     """
     from annotations.domain.checkworthiness import load_default
     from annotations.domain.segmentation import SEGMENTER_VERSION, segment
 
     claimed_at = timezone.now()
-    claimable = Q(segmentation_status=SegmentationStatus.PENDING) | Q(
-        segmentation_status=SegmentationStatus.RUNNING, segmentation_started_at__lt=_stale_before()
+    running = Q(segmentation_status=SegmentationStatus.RUNNING)
+    claimable = Q(segmentation_status=SegmentationStatus.PENDING) | (
+        running & Q(segmentation_started_at__lt=_stale_before())
     )
+    if task_id:
+        claimable |= running & Q(segmentation_task_id=task_id)
     claimed = Document.objects.filter(claimable, pk=document_id).update(
-        segmentation_status=SegmentationStatus.RUNNING, segmentation_started_at=claimed_at, segmentation_error=""
+        segmentation_status=SegmentationStatus.RUNNING,
+        segmentation_started_at=claimed_at,
+        segmentation_task_id=task_id,
+        segmentation_error="",
     )
     if claimed != 1:
         return SegmentOutcome(status="skipped")

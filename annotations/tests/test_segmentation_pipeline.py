@@ -106,6 +106,22 @@ def test_a_document_another_worker_is_segmenting_is_left_alone(document):
     assert not document.claims.exists()
 
 
+def test_a_redelivery_of_the_same_task_reclaims_the_document_at_once_and_another_task_does_not(document):
+    Document.objects.filter(pk=document.pk).update(
+        segmentation_status=SegmentationStatus.RUNNING,
+        segmentation_started_at=timezone.now(),
+        segmentation_task_id="task-1",
+    )
+
+    other = services.document_segment(document_id=document.pk, task_id="task-2")
+    same = services.document_segment(document_id=document.pk, task_id="task-1")
+
+    assert other.status == "skipped"
+    assert same.status == "done" and same.created >= 1
+    document.refresh_from_db()
+    assert document.segmentation_status == SegmentationStatus.DONE
+
+
 def test_a_document_left_running_by_a_killed_worker_is_reclaimed_by_the_sweeper(document, settings):
     long_ago = timezone.now() - timedelta(seconds=settings.SEGMENTATION_STALE_AFTER + 1)
     Document.objects.filter(pk=document.pk).update(
