@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 DATA = Path(settings.BASE_DIR).parent / "shared" / "data"
 DEFAULTS = {
+    "anchoring": [DATA / "debates_ct20_task5" / "v2.zip"],
     "segmentation": [DATA / "sbd_golden_rules" / "english_golden_rules.jsonl", DATA / "debates_ct20_task5" / "v2.zip"],
     "checkworthiness": [DATA / "checkworthiness_ct24_en" / "CT24_checkworthy_english_dev-test.tsv"],
     "ranking": [DATA / "debates_ct20_task5" / "v2.zip"],
@@ -18,7 +19,9 @@ class Command(BaseCommand):
     help = (
         "Measure the NLP components on labelled data. segmentation: a golden-rules .jsonl and/or CT20 T5 "
         "transcripts (zip or folder of .tsv); checkworthiness: CT24 .tsv files; ranking: CT20 T5 transcripts; "
-        "extraction: a folder of saved news pages NAME.html with their main text NAME.txt (shingle F1 per extractor)."
+        "extraction: a folder of saved news pages NAME.html with their main text NAME.txt (shingle F1 per extractor); "
+        "anchoring: CT20 T5 transcripts, 1,000 random spans re-anchored after synthetic edits (tuning and held-out "
+        "halves)."
     )
 
     def add_arguments(self, parser):
@@ -54,6 +57,14 @@ class Command(BaseCommand):
         else:
             result = eval_segmentation.boundary_f1(eval_segmentation.load_transcripts(path, split=split), segment)
         return {"segmenter": SEGMENTER_VERSION, **result}
+
+    def _anchoring(self, path: Path, split: str) -> dict:
+        from annotations.research import eval_anchoring, eval_segmentation
+
+        transcripts = eval_segmentation.load_transcripts(path, split=split)
+        if not any(transcripts):
+            raise CommandError(f"{path}: no transcript sentences found")
+        return eval_anchoring.run(transcripts)
 
     def _checkworthiness(self, path: Path, split: str) -> dict:
         from annotations.domain.checkworthiness import load_default
