@@ -179,11 +179,9 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.UserRateThrottle",
         "rest_framework.throttling.ScopedRateThrottle",
     ],
-    "DEFAULT_PARSER_CLASSES": [
-        "annotations.api.parsers.JSONParser",  # size- and depth-limited
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON only (size- and depth-limited); the file endpoints (uploads, verdict imports) add multipart themselves.
+    # Form encodings would make "" mean "leave unchanged" in a PATCH and double the surface to validate.
+    "DEFAULT_PARSER_CLASSES": ["annotations.api.parsers.JSONParser"],
     # ?format= selects an export format on our export endpoint, not a DRF renderer.
     "URL_FORMAT_OVERRIDE": None,
 }
@@ -196,6 +194,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Our PATCH serializers say themselves which fields are optional (``version`` is required): no "Patched" copies
+    # that drop every ``required``.
+    "COMPONENT_SPLIT_PATCH": False,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "annotations.api.schema.add_error_responses",
+    ],
 }
 
 # Import limits: a file larger than this is rejected with an error naming it.

@@ -4,6 +4,9 @@ from django.urls import include, path
 
 from annotations.views import healthz
 
+handler404 = "annotations.api.errors.not_found"
+handler500 = "annotations.api.errors.server_error"
+
 admin.site.site_header = "factcheck administration"
 admin.site.site_title = "factcheck admin"
 

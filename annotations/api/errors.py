@@ -6,6 +6,9 @@ import adds ``line``."""
 
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig
+from django.http import JsonResponse
+from django.views.defaults import page_not_found
+from django.views.defaults import server_error as django_server_error
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -43,3 +46,24 @@ def _current(current, request):
     except ValidationError:  # an invalid ?unit= must not turn a 409 into a 500: answer in code points
         converters = None
     return present_annotation(current, request.user, converters)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def not_found(request, exception=None):
+    """``handler404``: a URL under /api/ that matches no endpoint (``/api/v1/evidence/abc/``) answers JSON like
+    every other API error; the pages keep Django's page."""
+    if _is_api(request):
+        return JsonResponse({"detail": f"no API endpoint at {request.path}; see /api/docs/"}, status=404)
+    return page_not_found(request, exception)
+
+
+def server_error(request):
+    """``handler500``: JSON with the request id under /api/ (the traceback is in the log under the same id)."""
+    if _is_api(request):
+        request_id = getattr(request, "request_id", "")
+        detail = "server error; it was logged" + (f" with request id {request_id}" if request_id else "")
+        return JsonResponse({"detail": detail, "request_id": request_id}, status=500)
+    return django_server_error(request)

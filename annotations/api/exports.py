@@ -52,6 +52,14 @@ class RawBodyParser(BaseParser):
         return stream.read(settings.IMPORT_MAX_BYTES + 1) if stream is not None else b""
 
 
+# What the JSON-typed export files hold (the others are described as files): `json` is an array of records,
+# the linked-data formats a JSON-LD document (ClaimReview list or a Web Annotation collection).
+_EXPORT_BODY = {
+    "application/json": {"type": "array", "items": {"type": "object", "additionalProperties": True}},
+    "application/ld+json": OpenApiTypes.ANY,
+}
+
+
 class ProjectExportView(APIView):
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JsonErrorsWhateverTheAccept
@@ -77,7 +85,9 @@ class ProjectExportView(APIView):
         ],
         responses={
             **{
-                (200, f.content_type.split(";")[0]): OpenApiResponse(OpenApiTypes.BINARY, description="the export file")
+                (200, f.content_type.split(";")[0]): OpenApiResponse(
+                    _EXPORT_BODY.get(f.content_type.split(";")[0], OpenApiTypes.BINARY), description="the export file"
+                )
                 for f in FORMATS.values()
             },
             400: OpenApiResponse(OpenApiTypes.OBJECT, description="unknown format (`valid_formats`) or bad filter"),

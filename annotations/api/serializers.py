@@ -15,46 +15,58 @@ from annotations.models import (
     UrlImportStatus,
 )
 
-# Text fields keep their whitespace: a quote that starts or ends with a space must still match the body.
-Text = serializers.CharField
+
+class StrictCharField(serializers.CharField):
+    """A text field that takes JSON strings only: DRF's own turns ``{"text": 0}`` into ``"0"``, so a client's
+    wrong type would be stored instead of refused."""
+
+    default_error_messages = {"invalid": "must be a string"}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+Text = StrictCharField
 
 
 class UserOut(serializers.Serializer):
     id = serializers.IntegerField()
-    username = serializers.CharField()
+    username = StrictCharField()
 
 
 class ProjectOut(serializers.Serializer):
     slug = serializers.SlugField()
-    name = serializers.CharField()
-    description = serializers.CharField()
-    guidelines = serializers.CharField()
+    name = StrictCharField()
+    description = StrictCharField()
+    guidelines = StrictCharField()
     role = serializers.ChoiceField(choices=Role.choices, help_text="The caller's role on this desk.")
 
 
 class ProjectCreateIn(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    slug = serializers.CharField(max_length=100, help_text="Lowercase letters, digits and inner hyphens.")
+    name = StrictCharField(max_length=200)
+    slug = StrictCharField(max_length=100, help_text="Lowercase letters, digits and inner hyphens.")
     description = Text(required=False, allow_blank=True, default="", max_length=20_000)
     guidelines = Text(required=False, allow_blank=True, default="", max_length=20_000)
-    publisher_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
-    publisher_url = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    publisher_name = StrictCharField(required=False, allow_blank=True, default="", max_length=200)
+    publisher_url = StrictCharField(required=False, allow_blank=True, default="", max_length=500)
     blind_review = serializers.BooleanField(required=False, default=False)
 
 
 class ProjectUpdateIn(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=200)
+    name = StrictCharField(required=False, max_length=200)
     blind_review = serializers.BooleanField(required=False, help_text="Reviewers see others' verdicts on a claim "
                                             "only once they have submitted their own.")  # fmt: skip
-    publisher_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    publisher_url = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    publisher_name = StrictCharField(required=False, allow_blank=True, max_length=200)
+    publisher_url = StrictCharField(required=False, allow_blank=True, max_length=500)
     description = Text(required=False, allow_blank=True, max_length=20_000)
     guidelines = Text(required=False, allow_blank=True, max_length=20_000)
 
 
 class MemberOut(serializers.Serializer):
     user = UserOut()
-    email = serializers.CharField(allow_null=True, help_text="Shown to the desk's admins only.")
+    email = StrictCharField(allow_null=True, help_text="Shown to the desk's admins only.")
     role = serializers.ChoiceField(choices=Role.choices)
     joined_at = serializers.DateTimeField()
     invitation_pending = serializers.BooleanField(help_text="Invited by e-mail and has not chosen a password yet.")
@@ -65,7 +77,7 @@ class MemberListOut(serializers.Serializer):
 
 
 class MemberInviteIn(serializers.Serializer):
-    user = serializers.CharField(max_length=254, help_text="A username, or an e-mail address (a new account is "
+    user = StrictCharField(max_length=254, help_text="A username, or an e-mail address (a new account is "
                                  "created and sent a link to choose a password).")  # fmt: skip
     role = serializers.ChoiceField(choices=Role.choices, default=Role.REVIEWER)
 
@@ -77,18 +89,20 @@ class MemberRoleIn(serializers.Serializer):
 class DocumentOut(serializers.Serializer):
     id = serializers.IntegerField()
     project = serializers.SlugField()
-    title = serializers.CharField()
-    body = serializers.CharField()
+    title = StrictCharField()
+    body = StrictCharField(required=False, help_text="Left out with ?body=false.")
     length = serializers.IntegerField()
-    source_url = serializers.CharField()
-    author = serializers.CharField()
+    source_url = StrictCharField()
+    author = StrictCharField()
     published_at = serializers.DateTimeField(allow_null=True)
     segmentation_status = serializers.ChoiceField(choices=SegmentationStatus.choices)
-    segmenter_version = serializers.CharField()
+    segmenter_version = StrictCharField()
     done_at = serializers.DateTimeField(allow_null=True, help_text="When an editor marked it fully checked.")
     imported_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
-    set_aside = serializers.IntegerField(help_text="Characters the boilerplate rules set aside at import (kept).")
+    set_aside = serializers.IntegerField(
+        required=False, help_text="Characters the boilerplate rules set aside at import (kept); not with ?body=false."
+    )
 
 
 class DocumentSummaryOut(DocumentOut):
@@ -98,10 +112,10 @@ class DocumentSummaryOut(DocumentOut):
 
 class DocumentCreateIn(serializers.Serializer):
     project = serializers.SlugField()
-    title = serializers.CharField(max_length=2000)
+    title = StrictCharField(max_length=2000)
     body = Text(trim_whitespace=False, max_length=10_000_000)
-    source_url = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
-    author = serializers.CharField(required=False, allow_blank=True, default="", max_length=300)
+    source_url = StrictCharField(required=False, allow_blank=True, default="", max_length=2000)
+    author = StrictCharField(required=False, allow_blank=True, default="", max_length=300)
     published_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
@@ -110,20 +124,20 @@ class DoneIn(serializers.Serializer):
 
 
 class DocumentUpdateIn(serializers.Serializer):
-    title = serializers.CharField(required=False, max_length=2000)
-    source_url = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    author = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    title = StrictCharField(required=False, max_length=2000)
+    source_url = StrictCharField(required=False, allow_blank=True, max_length=2000)
+    author = StrictCharField(required=False, allow_blank=True, max_length=300)
     published_at = serializers.DateTimeField(required=False, allow_null=True)
 
 
 class ThreadEntryOut(serializers.Serializer):
     id = serializers.IntegerField()
     at = serializers.DateTimeField()
-    author = serializers.CharField(allow_null=True)
+    author = StrictCharField(allow_null=True)
     kind = serializers.ChoiceField(choices=["review", "comment"], help_text="A review action's comment, or a reply.")
-    from_status = serializers.CharField(help_text="review: the status before the action.")
-    to_status = serializers.CharField(help_text="review: the status it moved to.")
-    text = serializers.CharField()
+    from_status = StrictCharField(help_text="review: the status before the action.")
+    to_status = StrictCharField(help_text="review: the status it moved to.")
+    text = StrictCharField()
 
 
 class ThreadOut(serializers.Serializer):
@@ -136,22 +150,22 @@ class CommentIn(serializers.Serializer):
 
 class UploadedDocumentOut(serializers.Serializer):
     id = serializers.IntegerField()
-    title = serializers.CharField()
-    url = serializers.CharField(help_text="The document's annotate page.")
+    title = StrictCharField()
+    url = StrictCharField(help_text="The document's annotate page.")
     length = serializers.IntegerField()
     set_aside = serializers.IntegerField(help_text="Characters the boilerplate rules set aside (kept, not lost).")
     segmentation_status = serializers.ChoiceField(choices=SegmentationStatus.choices)
 
 
 class UploadResultOut(serializers.Serializer):
-    source = serializers.CharField(help_text="The file, and the line or item for .jsonl/.json.")
+    source = StrictCharField(help_text="The file, and the line or item for .jsonl/.json.")
     status = serializers.ChoiceField(choices=["imported", "duplicate", "failed"])
-    detail = serializers.CharField(help_text="Why it failed (empty otherwise).")
+    detail = StrictCharField(help_text="Why it failed (empty otherwise).")
     document = UploadedDocumentOut(allow_null=True, help_text="The new document, or the one with the same text.")
 
 
 class UploadOut(serializers.Serializer):
-    file = serializers.CharField()
+    file = StrictCharField()
     imported = serializers.IntegerField()
     duplicates = serializers.IntegerField()
     failed = serializers.IntegerField()
@@ -167,13 +181,13 @@ class ClaimOut(serializers.Serializer):
     document = serializers.IntegerField()
     start = serializers.IntegerField()
     end = serializers.IntegerField()
-    text = serializers.CharField()
+    text = StrictCharField()
     score = serializers.FloatField(allow_null=True)
-    origin = serializers.CharField()
+    origin = StrictCharField()
     state = serializers.ChoiceField(choices=ClaimState.choices)
     checkworthy = serializers.BooleanField()
     occurrences = serializers.IntegerField(help_text="Claims of the document with the same text (this one included).")
-    decided_by = serializers.CharField(allow_null=True, help_text="Who accepted or dismissed it.")
+    decided_by = StrictCharField(allow_null=True, help_text="Who accepted or dismissed it.")
     decided_at = serializers.DateTimeField(allow_null=True)
     my_annotation = serializers.IntegerField(allow_null=True, help_text="The caller's annotation of this claim.")
 
@@ -181,27 +195,27 @@ class ClaimOut(serializers.Serializer):
 class LinkCheckOut(serializers.Serializer):
     status = serializers.ChoiceField(choices=LinkStatus.choices)
     http_status = serializers.IntegerField(allow_null=True)
-    final_url = serializers.CharField(help_text="Where the link led, after redirects.")
-    title = serializers.CharField(help_text="The page's title.")
-    detail = serializers.CharField(help_text="Why it is broken or was refused.")
+    final_url = StrictCharField(help_text="Where the link led, after redirects.")
+    title = StrictCharField(help_text="The page's title.")
+    detail = StrictCharField(help_text="Why it is broken or was refused.")
     checked_at = serializers.DateTimeField()
 
 
 class UrlImportIn(serializers.Serializer):
-    url = serializers.CharField(max_length=2000)
+    url = StrictCharField(max_length=2000)
 
 
 class UrlImportDocumentOut(serializers.Serializer):
     id = serializers.IntegerField()
-    title = serializers.CharField()
-    url = serializers.CharField()
+    title = StrictCharField()
+    url = StrictCharField()
 
 
 class UrlImportOut(serializers.Serializer):
     id = serializers.IntegerField()
-    url = serializers.CharField()
+    url = StrictCharField()
     status = serializers.ChoiceField(choices=UrlImportStatus.choices)
-    error = serializers.CharField()
+    error = StrictCharField()
     duplicate = serializers.BooleanField()
     document = UrlImportDocumentOut(allow_null=True)
     created_at = serializers.DateTimeField()
@@ -209,48 +223,48 @@ class UrlImportOut(serializers.Serializer):
 
 
 class EvidenceIn(serializers.Serializer):
-    url = serializers.CharField(max_length=2000)
-    title = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+    url = StrictCharField(max_length=2000)
+    title = StrictCharField(required=False, allow_blank=True, default="", max_length=500)
     quoted_passage = Text(required=False, allow_blank=True, default="", trim_whitespace=False, max_length=20_000)
     stance = serializers.ChoiceField(choices=Stance.choices, required=False, default=Stance.CONTEXT)
 
 
 class EvidenceUpdateIn(serializers.Serializer):
-    url = serializers.CharField(required=False, max_length=2000)
-    title = serializers.CharField(required=False, allow_blank=True, max_length=500)
+    url = StrictCharField(required=False, max_length=2000)
+    title = StrictCharField(required=False, allow_blank=True, max_length=500)
     quoted_passage = Text(required=False, allow_blank=True, trim_whitespace=False, max_length=20_000)
     stance = serializers.ChoiceField(choices=Stance.choices, required=False)
 
 
 class EvidenceOut(serializers.Serializer):
     id = serializers.IntegerField()
-    url = serializers.CharField()
-    title = serializers.CharField()
-    quoted_passage = serializers.CharField()
-    stance = serializers.CharField()
+    url = StrictCharField()
+    title = StrictCharField()
+    quoted_passage = StrictCharField()
+    stance = StrictCharField()
     added_by = UserOut()
     added_at = serializers.DateTimeField()
     link_check = LinkCheckOut(allow_null=True, help_text="What the link answered when the worker checked it.")
 
 
 class QuoteOut(serializers.Serializer):
-    exact = serializers.CharField()
-    prefix = serializers.CharField()
-    suffix = serializers.CharField()
+    exact = StrictCharField()
+    prefix = StrictCharField()
+    suffix = StrictCharField()
 
 
 class AnnotationOut(serializers.Serializer):
     id = serializers.IntegerField()
     document = serializers.IntegerField()
     author = UserOut()
-    original_author = serializers.CharField(help_text="Imported from another desk: who wrote it there.")
+    original_author = StrictCharField(help_text="Imported from another desk: who wrote it there.")
     claim = serializers.IntegerField(allow_null=True)
     start = serializers.IntegerField()
     end = serializers.IntegerField()
     quote = QuoteOut()
-    verdict = serializers.CharField()
-    verdict_label = serializers.CharField()
-    rationale = serializers.CharField()
+    verdict = StrictCharField()
+    verdict_label = StrictCharField()
+    rationale = StrictCharField()
     status = serializers.ChoiceField(choices=AnnotationStatus.choices)
     version = serializers.IntegerField()
     created_at = serializers.DateTimeField()
@@ -273,7 +287,7 @@ class AnnotationCreateIn(serializers.Serializer):
 
 
 class AnnotationUpdateIn(serializers.Serializer):
-    version = serializers.IntegerField(min_value=1)
+    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
     verdict = serializers.ChoiceField(choices=[*Verdict.choices, ("", "No verdict yet")], required=False)
     rationale = Text(required=False, allow_blank=True, trim_whitespace=False, max_length=50_000)
     start = serializers.IntegerField(required=False, min_value=0)
@@ -293,10 +307,10 @@ class VersionIn(serializers.Serializer):
 
 class TransitionIn(serializers.Serializer):
     action = serializers.ChoiceField(choices=list(TRANSITIONS))
-    comment = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
-    version = serializers.IntegerField(required=False, min_value=1)
+    comment = StrictCharField(required=False, allow_blank=True, default="", trim_whitespace=False)
+    version = serializers.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
     verdict = serializers.ChoiceField(choices=Verdict.choices, required=False)
-    rationale = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    rationale = StrictCharField(required=False, allow_blank=True, trim_whitespace=False)
     supersede = serializers.BooleanField(required=False, default=False, help_text="publish/correct: retract the "
                                          "published verdicts on the same claim that contradict this one.")  # fmt: skip
 
@@ -304,17 +318,17 @@ class TransitionIn(serializers.Serializer):
 class AuditEventOut(serializers.Serializer):
     id = serializers.IntegerField()
     at = serializers.DateTimeField()
-    actor = serializers.CharField(allow_null=True)
-    action = serializers.CharField()
-    object_type = serializers.CharField()
+    actor = StrictCharField(allow_null=True)
+    action = StrictCharField()
+    object_type = StrictCharField()
     object_id = serializers.IntegerField()
     annotation = serializers.IntegerField(allow_null=True)
     document = serializers.IntegerField(allow_null=True)
-    from_status = serializers.CharField()
-    to_status = serializers.CharField()
+    from_status = StrictCharField()
+    to_status = StrictCharField()
     changes = serializers.JSONField()
-    comment = serializers.CharField()
-    summary = serializers.CharField(
+    comment = StrictCharField()
+    summary = StrictCharField(
         help_text='What happened, as people say it ("corrected the verdict: Mostly true → False").'
     )
 
@@ -327,8 +341,8 @@ class ProjectListOut(serializers.Serializer):
 
 
 class _Page(serializers.Serializer):
-    next = serializers.CharField(allow_null=True, help_text="Cursor of the next page; null when this is the last.")
-    sync = serializers.CharField(
+    next = StrictCharField(allow_null=True, help_text="Cursor of the next page; null when this is the last.")
+    sync = StrictCharField(
         allow_null=True, help_text="Cursor after the last row: poll with it to get only what changed since."
     )
 
@@ -339,7 +353,7 @@ class DocumentListOut(_Page):
 
 class ClaimListOut(serializers.Serializer):
     results = ClaimOut(many=True)
-    next = serializers.CharField(allow_null=True, help_text="Cursor of the next page (null: this is the last).")
+    next = StrictCharField(allow_null=True, help_text="Cursor of the next page (null: this is the last).")
     count = serializers.IntegerField(help_text="Claims matching the filters, on every page.")
 
 

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from annotations import access, selectors, services
 from annotations.api import serializers as s
 from annotations.api.offsets import offset_converters, utf16_requested
-from annotations.api.pagination import decode_cursor, keyset_page
+from annotations.api.pagination import MAX_PAGE_SIZE, decode_cursor, keyset_page
 from annotations.api.parsers import JSONParser
 from annotations.api.presenters import (
     present_annotation,
@@ -34,7 +34,8 @@ from annotations.api.presenters import (
     present_url_import,
     stamp,
 )
-from annotations.api.schema import ANNOTATION_FILTER_PARAMETERS, UNIT
+from annotations.api.schema import ANNOTATION_FILTER_PARAMETERS, CURSOR, UNIT, VERSION
+from annotations.api.schema import page_size as page_size_parameter
 from annotations.domain.article_files import ArticleFileError, read_article_bytes
 from annotations.domain.spans import OffsetConverter, SpanError
 from annotations.domain.vocabulary import Role
@@ -183,8 +184,8 @@ class DocumentListApi(APIView):
         parameters=[
             OpenApiParameter("project", str, description="Only documents of this desk (slug)."),
             OpenApiParameter("updated_since", OpenApiTypes.DATETIME),
-            OpenApiParameter("cursor", str),
-            OpenApiParameter("page_size", int),
+            CURSOR,
+            page_size_parameter(MAX_PAGE_SIZE, 100),
         ],
         responses=s.DocumentListOut,
     )
@@ -358,8 +359,10 @@ class DocumentClaimsApi(APIView):
             OpenApiParameter("show", str, enum=list(selectors.CLAIM_SHOWS), description="Which claims (default all)."),
             OpenApiParameter("q", str, description="Search the text (case and accents aside)."),
             OpenApiParameter("distinct", bool, description="One entry per identical sentence (`occurrences`)."),
-            OpenApiParameter("page_size", int, description=f"Default {DEFAULT_CLAIM_PAGE}, at most 1000."),
-            OpenApiParameter("cursor", str, description="`next` of the previous page."),
+            page_size_parameter(1000, DEFAULT_CLAIM_PAGE),
+            OpenApiParameter(
+                "cursor", {"type": "integer", "minimum": 0, "maximum": 2**31}, description="`next` of the last page."
+            ),
         ],
         responses=s.ClaimListOut,
     )
@@ -448,8 +451,8 @@ class AnnotationListApi(APIView):
         parameters=[
             UNIT,
             *ANNOTATION_FILTER_PARAMETERS,
-            OpenApiParameter("cursor", str),
-            OpenApiParameter("page_size", int),
+            CURSOR,
+            page_size_parameter(MAX_PAGE_SIZE, 100),
         ],
         responses=s.AnnotationListOut,
         description="Keyset-paginated by (updated_at, id). Keep polling with the `sync` cursor to receive only "
@@ -518,7 +521,7 @@ class AnnotationDetailApi(APIView):
         )  # fmt: skip
         return _annotation_response(request, annotation.pk)
 
-    @extend_schema(parameters=[OpenApiParameter("version", int)], responses={204: None, 409: None})
+    @extend_schema(parameters=[VERSION], responses={204: None, 409: None})
     def delete(self, request: Request, pk: int) -> Response:
         annotation = access.annotation_for_user(request.user, pk)
         version = request.query_params.get("version")
@@ -633,8 +636,11 @@ class ProjectAgreementApi(APIView):
 
 class ProjectCorrectionsApi(APIView):
     @extend_schema(
-        parameters=[OpenApiParameter("updated_since", OpenApiTypes.DATETIME), OpenApiParameter("cursor", str),
-                    OpenApiParameter("page_size", int)],
+        parameters=[
+            OpenApiParameter("updated_since", OpenApiTypes.DATETIME),
+            CURSOR,
+            page_size_parameter(MAX_PAGE_SIZE, 100),
+        ],
         responses=s.AuditEventListOut,
         description="Append-only history of the desk, oldest first: annotations and their evidence, claims, "
         "documents, review assignments, the desk and its members (`object_type`).",

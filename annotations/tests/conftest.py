@@ -208,6 +208,63 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
             process.wait()
 
 
+# ---- the production server ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture
+def gunicorn_server(django_db_setup, tmp_path):
+    """``start(**env) -> (base_url, log_path)``: gunicorn (two sync workers) on the test database; the test must
+    commit its rows (``django_db(transaction=True)``). Stopped after the test."""
+    import httpx
+
+    started: list[subprocess.Popen] = []
+
+    def start(**overrides: str) -> tuple[str, Path]:
+        port = free_port()
+        log = tmp_path / f"gunicorn-{port}.log"
+        env = dict(os.environ, DATABASE_URL=_test_database_url(), DJANGO_SETTINGS_MODULE="factcheck.settings_test",
+                   PYTHONUNBUFFERED="1", **overrides)  # fmt: skip
+        with open(log, "wb") as handle:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "factcheck.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2",
+                 "--timeout", "60", "--access-logfile", "-"],
+                cwd=PROJECT_ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        started.append(process)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"gunicorn exited rc={process.returncode}:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{base}/accounts/login/", timeout=2).status_code == 200:
+                    return base, log
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"gunicorn not answering after 30 s:\n{log.read_text()}")
+            time.sleep(0.1)
+
+    yield start
+    for process in started:
+        stop_process(process)
+
+
 # ---- Browser ----------------------------------------------------------------------------
 
 

@@ -146,3 +146,31 @@ def test_an_unknown_query_parameter_is_a_400_naming_it(api, document, url_name, 
     response = api.get(url, {param: "x"})
     assert response.status_code == 400
     assert param in response.json()["detail"] and "unknown query parameter" in response.json()["detail"]
+
+
+def test_a_number_where_text_belongs_is_a_400_not_stored_as_text(api, annotation):
+    from annotations.models import AuditEvent
+
+    before = AuditEvent.objects.count()
+    response = api.post(reverse("api-annotation-comments", args=[annotation.pk]), {"text": 0}, format="json")
+
+    assert response.status_code == 400 and response.json()["errors"]["text"] == ["must be a string"]
+    assert AuditEvent.objects.count() == before  # comments are audit entries: none written
+
+
+def test_a_form_encoded_api_write_is_a_415_naming_the_media_type(api, annotation):
+    response = api.patch(reverse("api-annotation", args=[annotation.pk]), {"version": 1, "rationale": "x"})
+
+    assert response.status_code == 415 and "multipart/form-data" in response.json()["detail"]
+    annotation.refresh_from_db()
+    assert annotation.rationale == "" and annotation.version == 1
+
+
+def test_an_api_url_that_matches_no_endpoint_is_a_json_404(client, db, settings):
+    settings.DEBUG = False
+
+    response = client.get("/api/v1/evidence/not-a-number/")
+
+    assert response.status_code == 404 and response["Content-Type"] == "application/json"
+    assert "no API endpoint" in response.json()["detail"]
+    assert "text/html" in client.get("/no-such-page/")["Content-Type"]  # pages keep the HTML page

@@ -7,7 +7,6 @@ a broker; on CI a missing one fails the test (``skip_or_fail``).
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,7 +22,7 @@ from django.db import connection
 from annotations import services
 from annotations.domain.vocabulary import SegmentationStatus
 from annotations.models import Annotation, Claim, Document
-from annotations.tests.conftest import PROJECT_ROOT, _broker_reachable, _test_database_url, skip_or_fail
+from annotations.tests.conftest import PROJECT_ROOT, _broker_reachable, _test_database_url, skip_or_fail, stop_process
 from annotations.tests.factories import DocumentFactory, MembershipFactory, ProjectFactory, UserFactory
 
 SEED = PROJECT_ROOT / "seeds" / "putin-abandons-maduro-russia-evacuates-citizens.txt"
@@ -37,12 +36,6 @@ def _require_postgres() -> None:
         skip_or_fail("fault tests need PostgreSQL (DATABASE_URL=postgres://…)")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _wait_for(condition, *, timeout: float, what: str, log: Path | None = None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -53,52 +46,12 @@ def _wait_for(condition, *, timeout: float, what: str, log: Path | None = None):
     pytest.fail(f"{what} not within {timeout:.0f} s" + (f":\n{log.read_text()[-4000:]}" if log else ""))
 
 
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @pytest.fixture
-def gunicorn(django_db_setup, tmp_path):
-    """The production server (gunicorn, two sync workers, persistent connections) on the test database."""
+def gunicorn(gunicorn_server):
+    """The production server with persistent connections, and a broker nobody listens on (enqueueing fails fast,
+    documents stay pending)."""
     _require_postgres()
-    port = _free_port()
-    log = tmp_path / "gunicorn.log"
-    env = dict(
-        os.environ,
-        DATABASE_URL=_test_database_url(),
-        DATABASE_CONN_MAX_AGE="600",
-        DJANGO_SETTINGS_MODULE="factcheck.settings_test",
-        PGAPPNAME=APP_NAME,
-        CELERY_BROKER_URL="redis://127.0.0.1:1/0",  # nothing listens: enqueueing fails fast, documents stay pending
-        PYTHONUNBUFFERED="1",
-    )
-    env.pop("CELERY_RESULT_BACKEND", None)
-    with open(log, "wb") as handle:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "factcheck.wsgi", "-b", f"127.0.0.1:{port}", "-w", "2",
-             "--timeout", "60", "--access-logfile", "-"],
-            cwd=PROJECT_ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-
-    def answers():
-        if process.poll() is not None:
-            pytest.fail(f"gunicorn exited rc={process.returncode}:\n{log.read_text()}")
-        try:
-            return httpx.get(f"{base}/accounts/login/", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    _wait_for(answers, timeout=30, what="gunicorn answering", log=log)
-    try:
-        yield base, log
-    finally:
-        _stop(process)
+    return gunicorn_server(DATABASE_CONN_MAX_AGE="600", PGAPPNAME=APP_NAME, CELERY_BROKER_URL="redis://127.0.0.1:1/0")
 
 
 @pytest.fixture
@@ -249,7 +202,7 @@ def test_a_worker_killed_while_segmenting_a_big_article_is_replaced_and_the_arti
 
         ended = _wait_for(finished, timeout=60, what="the document leaving 'running' after the kill", log=log)
     finally:
-        _stop(worker)
+        stop_process(worker)
 
     assert ended.segmentation_status == SegmentationStatus.DONE, ended.segmentation_error
     assert time.monotonic() - killed_at < 60
