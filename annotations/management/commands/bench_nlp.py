@@ -9,6 +9,7 @@ DEFAULTS = {
     "segmentation": [DATA / "sbd_golden_rules" / "english_golden_rules.jsonl", DATA / "debates_ct20_task5" / "v2.zip"],
     "checkworthiness": [DATA / "checkworthiness_ct24_en" / "CT24_checkworthy_english_dev-test.tsv"],
     "ranking": [DATA / "debates_ct20_task5" / "v2.zip"],
+    "matching": [DATA / "claim_retrieval_ct20_task2" / "v3.zip"],
     # Saved news pages with hand-marked main text: part of the repository (invented articles, ours to ship).
     "extraction": [Path(settings.BASE_DIR) / "annotations" / "tests" / "fixtures" / "extraction"],
 }
@@ -18,7 +19,8 @@ class Command(BaseCommand):
     help = (
         "Measure the NLP components on labelled data. segmentation: a golden-rules .jsonl and/or CT20 T5 "
         "transcripts (zip or folder of .tsv); checkworthiness: CT24 .tsv files; ranking: CT20 T5 transcripts; "
-        "extraction: a folder of saved news pages NAME.html with their main text NAME.txt (shingle F1 per extractor)."
+        "extraction: a folder of saved news pages NAME.html with their main text NAME.txt (shingle F1 per extractor); "
+        "matching: CT20 T2 claims and tweets (zip or folder), MAP@5 per split (train was used to choose settings)."
     )
 
     def add_arguments(self, parser):
@@ -93,3 +95,11 @@ class Command(BaseCommand):
         model = load_default()
         transcripts = eval_checkworthiness.load_ranking_transcripts(path, split=split)
         return {"model": model.version, **eval_checkworthiness.mean_average_precision(transcripts, model.score)}
+
+    def _matching(self, path: Path, split: str) -> dict:
+        from annotations.research import eval_matching
+
+        try:
+            return eval_matching.benchmark(eval_matching.load(path))
+        except ValueError as error:
+            raise CommandError(f"{path}: {error}") from error
