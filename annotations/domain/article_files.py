@@ -6,6 +6,7 @@ A file-level problem yields one error; a record-level problem (one bad JSONL lin
 yields an error for that record and the other records are still read.
 """
 
+import codecs
 import json
 import re
 from collections.abc import Iterator
@@ -67,6 +68,16 @@ def read_article_bytes(name: str, data: bytes, *, max_bytes: int) -> Iterator[Ar
     if len(data) > max_bytes:
         yield ArticleFileError(name, f"file is {len(data):,} bytes, over the {max_bytes:,}-byte limit")
         return
+    transcoded = False
+    for bom, encoding in _UNICODE_BOMS:  # Windows "Unicode" text: UTF-16 (or UTF-32) with a byte-order mark
+        if data.startswith(bom):
+            try:
+                data = _decode(name, data[len(bom) :], encoding).encode("utf-8")
+            except ArticleFileError as error:
+                yield error
+                return
+            transcoded = True
+            break
     if b"\x00" in data[:_BINARY_SNIFF_BYTES]:
         yield ArticleFileError(name, "binary file (contains NUL bytes), not a text article")
         return
@@ -75,7 +86,7 @@ def read_article_bytes(name: str, data: bytes, *, max_bytes: int) -> Iterator[Ar
         return
     try:
         if suffix in (".html", ".htm"):
-            yield from _read_html(name, data)
+            yield from _read_html(name, data, encoding="utf-8" if transcoded else None)
             return
         text = _decode(name, data, "utf-8")
         if suffix == ".txt":
@@ -161,6 +172,15 @@ def iter_article_paths(paths: list[Path]) -> Iterator[Path | ArticleFileError]:
             yield ArticleFileError(str(path), "no such file or folder")
 
 
+# Longest first: the UTF-32-LE mark starts with the UTF-16-LE one.
+_UNICODE_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+]
+
+
 def _decode(source: str, data: bytes, encoding: str) -> str:
     try:
         text = data.decode(encoding)
@@ -184,6 +204,9 @@ def _read_txt(source: str, text: str) -> ArticleRecord:
     raise ArticleFileError(source, "file is empty")
 
 
+_HUGE_NUMBER = "a number with more than 4,300 digits"
+
+
 def _read_json(source: str, text: str) -> Iterator[ArticleRecord | ArticleFileError]:
     try:
         payload = json.loads(text)
@@ -192,6 +215,9 @@ def _read_json(source: str, text: str) -> Iterator[ArticleRecord | ArticleFileEr
         return
     except RecursionError:
         yield ArticleFileError(source, "malformed JSON (nested too deeply)")
+        return
+    except ValueError:  # the only other error json.loads raises: Python's limit for int()
+        yield ArticleFileError(source, f"malformed JSON ({_HUGE_NUMBER})")
         return
     if isinstance(payload, dict):
         payload = payload.get("articles", payload) if "articles" in payload else [payload]
@@ -220,6 +246,9 @@ def _read_jsonl(source: str, text: str) -> Iterator[ArticleRecord | ArticleFileE
             continue
         except RecursionError:
             yield ArticleFileError(where, "malformed JSON line (nested too deeply)")
+            continue
+        except ValueError:  # the only other error json.loads raises: Python's limit for int()
+            yield ArticleFileError(where, f"malformed JSON line ({_HUGE_NUMBER})")
             continue
         yield _record_or_error(where, "jsonl", item)
     if not seen:
@@ -277,9 +306,10 @@ def parse_published_at(source: str, value: object) -> datetime | None:
     return parsed
 
 
-def _read_html(source: str, data: bytes) -> Iterator[ArticleRecord | ArticleFileError]:
+def _read_html(source: str, data: bytes, *, encoding: str | None = None) -> Iterator[ArticleRecord | ArticleFileError]:
+    """``encoding``: already known (a byte-order mark said it); else the page's declared charset, else UTF-8."""
     match = _HTML_CHARSET.search(data[:4096])
-    html = _decode(source, data, match.group(1).decode("ascii") if match else "utf-8")
+    html = _decode(source, data, encoding or (match.group(1).decode("ascii") if match else "utf-8"))
     record = extract_html(source, html)
     if not record.title:
         yield ArticleFileError(source, "HTML has no title (<title> or <h1>)")

@@ -182,6 +182,10 @@ def test_the_same_article_may_exist_in_two_projects(project, outsider, tmp_path)
         pytest.param("page.html", b"<html><head><title>Page</title></head><body><script>x()</script></body></html>",
                      "no article text found in HTML", id="html_without_article"),
         pytest.param("slides.pdf", b"%PDF-1.4", "unsupported file type '.pdf'", id="unsupported_type"),
+        pytest.param("huge.json", b'{"title": "x", "body": "y", "n": ' + b"9" * 5000 + b"}",
+                     "malformed JSON (a number with more than 4,300 digits)", id="huge_number"),
+        pytest.param("bad16.txt", b"\xff\xfe\x00\xd8A\x00", "not valid UTF-16-LE text", id="broken_utf16"),
+        pytest.param("deep.json", b"[" * 100_000, "malformed JSON (nested too deeply)", id="deep_json"),
     ],
 )  # fmt: skip
 def test_bad_input_is_reported_naming_the_file_and_reason_and_nothing_is_stored(
@@ -196,6 +200,22 @@ def test_bad_input_is_reported_naming_the_file_and_reason_and_nothing_is_stored(
     assert str(tmp_path / name) in err
     assert reason in err
     assert "0 imported, 0 skipped (duplicates), 1 failed" in out
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-32"])
+def test_a_text_file_saved_as_unicode_with_a_byte_order_mark_imports_with_its_accents(project, tmp_path, encoding):
+    import codecs
+
+    bom = {"utf-16": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE, "utf-32": codecs.BOM_UTF32_LE}[encoding]
+    text = "Título del artículo\nEl desempleo bajó al 3,5 % en 2019."
+    codec = {"utf-16": "utf-16-le", "utf-16-be": "utf-16-be", "utf-32": "utf-32-le"}[encoding]
+    (tmp_path / "notepad.txt").write_bytes(bom + text.encode(codec))
+
+    code, _, err = run_import(tmp_path / "notepad.txt")
+
+    assert code == 0, err
+    document = Document.objects.get()
+    assert (document.title, document.body) == ("Título del artículo", "El desempleo bajó al 3,5 % en 2019.")
 
 
 def test_a_file_over_the_size_limit_is_rejected_before_it_is_read(project, tmp_path, settings):
