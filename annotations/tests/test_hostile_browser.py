@@ -122,3 +122,16 @@ def test_hostile_content_stays_inert_on_every_page_that_shows_it(page, live_serv
     assert page.evaluate("window.__pwned ?? null") is None
     assert any("script-src" in violation for violation in page.evaluate("window.__csp"))
     assert Document.objects.get().title == HOSTILE  # stored as given, only ever rendered as text
+
+
+@pytest.mark.parametrize("docs", ["api-docs", "api-redoc"])  # /api/redoc/ now leads to Swagger UI
+def test_the_api_documentation_pages_load_nothing_from_another_host(page, live_server, db, docs):
+    outside, violations = [], []
+    page.on("request", lambda request: outside.append(request.url) if live_server.url not in request.url else None)
+    page.context.add_init_script(WATCH)
+    page.goto(live_server.url + reverse(docs))
+    page.wait_for_selector("text=factcheck API")
+    page.wait_for_load_state("networkidle")
+    violations = page.evaluate("window.__csp")
+
+    assert outside == [] and violations == []

@@ -63,7 +63,7 @@ MATRIX = {
     "api-evidence-snapshot": ("evidence", API_GET),
     "api-schema": (None, [200] * 7),  # the API's description is public, like its README
     "api-docs": (None, [200] * 7),
-    "api-redoc": (None, [200] * 7),
+    "api-redoc": (None, [301] * 7),
     "project-list": (None, statuses(302, 200, 200)),
     "desk-create": (None, statuses(302, 403, 403, superuser=200)),
     "document-list": ("slug", PAGE),
