@@ -1,6 +1,6 @@
 """Every URL of the app and the API (the resolver is walked: a new URL without a row here fails) × every persona:
-the exact status of a GET, and nothing of the desk in anything an outsider receives. (The admin's own pages are
-covered by test_access.)"""
+the exact status of a GET, and nothing of the desk in anything an outsider receives, the admin included (every
+registered change list, searched, and every change page; the admin's actions are covered by test_access)."""
 
 import pytest
 from django.test import Client
@@ -158,3 +158,43 @@ def test_a_token_sees_exactly_what_its_user_sees(world):
     assert client.get(reverse("api-document", args=args["document"])).status_code == 404
     listed = client.get(reverse("api-annotations")).json()["results"]
     assert all(SECRET not in (a["rationale"] or "") for a in listed)
+
+
+def test_a_staff_member_of_another_desk_finds_nothing_of_this_desk_in_any_admin_page_list_search_or_filter(world):
+    """Every admin change list (and searched for the secret; 302/403 where the role has no access), every change page
+    of this desk's objects, and the API lists and searches: nothing of the desk reaches an editor of another desk."""
+    from django.contrib import admin
+
+    users, args = world
+    outsider = users["outsider"]
+    outsider.is_staff = True
+    outsider.save(update_fields=["is_staff"])
+    client = Client()
+    client.force_login(outsider)
+    problems, lists = [], 0
+    for model in admin.site._registry:
+        meta = model._meta
+        changelist = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
+        for query in ("", f"?q={SECRET}"):
+            response = client.get(changelist + query)
+            lists += 1
+            if response.status_code not in (200, 302, 403):
+                problems.append(f"{changelist}{query}: {response.status_code}")
+            if SECRET.encode() in response.content:
+                problems.append(f"{changelist}{query}: shows the desk's text")
+        for row in model.objects.all()[:50]:  # the change page of every object there is, this desk's included
+            page = client.get(reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[row.pk]))
+            if SECRET.encode() in page.content:
+                problems.append(f"{meta.model_name} {row.pk}: change page shows the desk's text")
+    api = Client()
+    api.force_login(outsider)
+    for url in ["/api/v1/annotations/", f"/api/v1/annotations/?q={SECRET}", "/api/v1/documents/",
+                "/api/v1/projects/", "/api/v1/annotations/?q=containers"]:  # fmt: skip
+        response = api.get(url)
+        if response.status_code != 200 or SECRET.encode() in response.content or b"containers" in response.content:
+            problems.append(f"{url}: {response.status_code} or shows the desk's text")
+    for url in [f"/api/v1/annotations/?project={args['slug'][0]}", f"/api/v1/documents/?project={args['slug'][0]}"]:
+        response = api.get(url)  # a desk one cannot see filters like a desk that does not exist: nothing
+        if response.status_code != 200 or response.json()["results"] != []:
+            problems.append(f"{url}: {response.status_code}, expected an empty list")
+    assert lists >= 16 and problems == []
