@@ -33,4 +33,5 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD python -c "import os,sys,urllib.request as u; h=(os.environ.get('ALLOWED_HOSTS') or 'localhost').split(',')[0].strip().lstrip('.'); h='localhost' if h in ('','*') else h; r=u.urlopen(u.Request('http://127.0.0.1:8000/healthz',headers={'Host':h}),timeout=4); sys.exit(0 if r.status==200 else 1)"
 
-CMD ["gunicorn", "factcheck.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Workers, preload, recycling: gunicorn.conf.py (WEB_CONCURRENCY, GUNICORN_MAX_REQUESTS, GUNICORN_TIMEOUT).
+CMD ["gunicorn", "factcheck.wsgi:application"]

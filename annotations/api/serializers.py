@@ -336,6 +336,19 @@ class AuditEventOut(serializers.Serializer):
 # ---- list envelopes (what list endpoints return) -------------------------------------------------
 
 
+class DeskRoleOut(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = StrictCharField()
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MeOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = StrictCharField()
+    is_site_admin = serializers.BooleanField(help_text="May create desks and use every desk's admin pages.")
+    desks = DeskRoleOut(many=True, help_text="The desks the caller sees, with its role in each.")
+
+
 class ProjectListOut(serializers.Serializer):
     results = ProjectOut(many=True)
 

@@ -21,6 +21,7 @@ class SchemaView(SpectacularAPIView):
 
 
 urlpatterns = [
+    path("v1/me", views.MeApi.as_view(), name="api-me"),
     path("v1/projects/", views.ProjectListApi.as_view(), name="api-projects"),
     path("v1/projects/<slug:slug>/", views.ProjectDetailApi.as_view(), name="api-project"),
     path("v1/projects/<slug:slug>/members/", views.ProjectMembersApi.as_view(), name="api-project-members"),

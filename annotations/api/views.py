@@ -77,6 +77,16 @@ def _to_codepoints(request: Request, document: Document, start: int, end: int) -
 # ---- projects & documents ------------------------------------------------------------------------------
 
 
+class MeApi(APIView):
+    @extend_schema(operation_id="me", responses=s.MeOut, description="Who the token (or session) is, and its desks.")
+    def get(self, request: Request) -> Response:
+        only_known(request)
+        user = request.user
+        desks = [{"slug": p.slug, "name": p.name, "role": role} for p, role in selectors.project_roles(user)]
+        return Response({"id": user.pk, "username": user.get_username(), "is_site_admin": user.is_superuser,
+                         "desks": desks})  # fmt: skip
+
+
 class ProjectListApi(APIView):
     @extend_schema(operation_id="projects_list", responses=s.ProjectListOut)
     def get(self, request: Request) -> Response:

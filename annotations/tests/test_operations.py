@@ -141,3 +141,37 @@ def test_every_response_carries_a_request_id_and_the_log_lines_of_that_request_t
     finally:
         logger.removeHandler(keep)
     assert [r.request_id for r in records] == ["trace-abcdefgh"]
+
+
+def test_gunicorn_reads_its_config_file_preloading_the_app_and_sizing_workers_from_the_environment():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    env = {"PATH": "/usr/bin:/bin", "DEBUG": "true", "WEB_CONCURRENCY": "3", "GUNICORN_MAX_REQUESTS": "500"}
+    printed = subprocess.run([str(gunicorn), "--print-config", "factcheck.wsgi:application"], cwd=root, env=env,
+                             capture_output=True, text=True, timeout=60, check=True).stdout  # fmt: skip
+    config = dict(line.split("=", 1) for line in printed.splitlines() if "=" in line)
+    config = {key.strip(): value.strip() for key, value in config.items()}
+
+    assert config["preload_app"] == "True" and config["workers"] == "3"
+    assert (config["max_requests"], config["max_requests_jitter"]) == ("500", "50")
+
+
+def test_me_says_who_the_token_is_and_its_desks_with_their_roles(api_as, reviewer, outsider):
+    from rest_framework.test import APIClient
+
+    from annotations import services
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {services.token_rotate(user=reviewer)}")
+    me = client.get("/api/v1/me")
+    bad = APIClient()
+    bad.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+
+    assert me.status_code == 200
+    assert me.json() == {"id": reviewer.pk, "username": "reviewer", "is_site_admin": False,
+                         "desks": [{"slug": "politics", "name": "Politics desk", "role": "reviewer"}]}  # fmt: skip
+    assert bad.get("/api/v1/me").status_code == 401 and client.get("/api/v1/me?x=1").status_code == 400

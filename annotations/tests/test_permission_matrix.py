@@ -34,6 +34,7 @@ MATRIX = {
     "password_reset_done": (None, [200] * 7),
     "password_reset_confirm": ("reset", [200] * 7),  # a bad token: the page says the link is invalid
     "password_reset_complete": (None, [200] * 7),
+    "api-me": (None, statuses(401, 200, 200)),
     "api-projects": (None, statuses(401, 200, 200)),
     "api-project": ("slug", API_GET),
     "api-project-members": ("slug", API_GET),

@@ -1,0 +1,26 @@
+"""gunicorn settings (read from the working directory; command-line flags override them).
+
+Sized for a small machine: ``WEB_CONCURRENCY`` sync workers (default 2 × cores + 1), each recycled after about
+``GUNICORN_MAX_REQUESTS`` requests (jittered, so they do not restart together). ``--preload``: the app (Django, URL
+conf, views) is imported once in the master and the workers fork warm, so no worker spends its first request
+loading it, and the imported code is shared copy-on-write.
+"""
+
+import os
+
+bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1) + 1)
+preload_app = True
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = max_requests // 10
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 30
+accesslog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_fork(server, worker):
+    """A connection opened while preloading must not be shared by the forked workers."""
+    from django.db import connections
+
+    connections.close_all()
