@@ -200,12 +200,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
                 pytest.fail(f"celery worker not ready after 30 s:\n{log.read_text()}")
         yield process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 # ---- the production server ------------------------------------------------------------------------------
