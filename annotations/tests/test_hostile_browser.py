@@ -63,7 +63,8 @@ def _visit(page, url: str) -> dict:
     return page.evaluate(
         """(selector) => ({pwned: window.__pwned ?? null, csp: window.__csp, injected:
             [...document.querySelectorAll(selector)].map((e) => e.outerHTML.slice(0, 120)),
-            shown: document.body.innerText.includes('RTL override')})""",
+            shown: document.body.innerText.includes('RTL override'),
+            overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth})""",
         INJECTED,
     )
 
@@ -112,6 +113,8 @@ def test_hostile_content_stays_inert_on_every_page_that_shows_it(page, live_serv
         assert result["pwned"] is None, where
         assert result["injected"] == [], where
         assert result["csp"] == [], where
+    wide = {where: result["overflow"] for where, result in seen.items() if result["overflow"] > 0}
+    assert wide == {}  # the 32,000-character line wraps: no page scrolls sideways
     shown_on = {url for (_, url), result in seen.items() if result["shown"]}
     assert reverse("review-screen", args=[annotation.pk]) in shown_on  # the text is there, as text
     assert reverse("fact-check", args=[annotation.pk]) in shown_on
