@@ -1,0 +1,217 @@
+"""The span workload of issue 17 against a running server, over the public API; one JSON line per phase.
+
+    python bench/load.py --base-url http://127.0.0.1:8000 --token TOKEN [--articles 200] [--server-pid PID ...]
+
+The token's user must be a site admin (it creates the desk). Phases: (a) create a desk; (b) import N articles one
+per request (the seed articles cycled, each made unique by a first line "Copy N."), timed to every id and to every
+document segmented; (c) 10 spans per article, each a sentence with a verdict, one POST each: the first half of the
+articles from 1 client, the second half from 8 concurrent clients (p50/p95/p99/mean, spans/s); (d) 100 sequential
+GETs listing one article's annotations; (e) export all annotations as JSONL, 3 runs. Each line carries the CPU
+seconds and peak RSS/PSS of the server process trees given with --server-pid (psutil) and the load average.
+Not part of the test run; stdlib + httpx + psutil (requirements-dev).
+"""
+
+import argparse
+import contextlib
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import psutil
+
+SEEDS = sorted((Path(__file__).resolve().parents[1] / "seeds").glob("*.txt"))
+
+
+class Servers:
+    """CPU seconds and peak memory of the server process trees (web master + workers, Celery + pool)."""
+
+    def __init__(self, pids: list[int]):
+        self.roots = [psutil.Process(pid) for pid in pids]
+        self.peak_rss = self.peak_pss = 0
+        self._stop = threading.Event()
+        threading.Thread(target=self._sample, daemon=True).start()
+
+    def processes(self) -> list[psutil.Process]:
+        found = []
+        for root in self.roots:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                found += [root, *root.children(recursive=True)]
+        return found
+
+    def cpu(self) -> float:
+        total = 0.0
+        for process in self.processes():
+            try:
+                times = process.cpu_times()
+                total += times.user + times.system
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            rss = pss = 0
+            for process in self.processes():
+                try:
+                    memory = process.memory_full_info()
+                    rss += memory.rss
+                    pss += getattr(memory, "pss", memory.rss)
+                except (psutil.NoSuchProcess, psutil.AccessDenied):
+                    pass
+            self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+
+    def reset_peaks(self) -> None:
+        self.peak_rss = self.peak_pss = 0
+
+
+def latency_stats(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    return {"n": len(ordered), "p50_ms": round(pick(0.5), 2), "p95_ms": round(pick(0.95), 2),
+            "p99_ms": round(pick(0.99), 2), "mean_ms": round(statistics.fmean(ordered) * 1000, 2)}  # fmt: skip
+
+
+def phase(name: str, servers: Servers | None, run) -> dict:
+    if servers:
+        servers.reset_peaks()
+        cpu_before = servers.cpu()
+    started = time.perf_counter()
+    result = run()
+    line = {"phase": name, "seconds": round(time.perf_counter() - started, 3), **result}
+    if servers:
+        time.sleep(0.3)  # one more memory sample
+        line |= {"server_cpu_s": round(servers.cpu() - cpu_before, 3),
+                 "server_peak_rss_mb": round(servers.peak_rss / 2**20, 1),
+                 "server_peak_pss_mb": round(servers.peak_pss / 2**20, 1)}  # fmt: skip
+    line["loadavg"] = [round(x, 2) for x in os.getloadavg()]
+    print(json.dumps(line), flush=True)
+    return line
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--token", required=True, help="API token of a site admin")
+    parser.add_argument("--articles", type=int, default=200)
+    parser.add_argument("--server-pid", type=int, action="append", default=[], help="repeatable: gunicorn, celery")
+    parser.add_argument("--segmentation-timeout", type=float, default=600)
+    args = parser.parse_args()
+    headers = {"Authorization": f"Token {args.token}"}
+    api = httpx.Client(base_url=args.base_url.rstrip("/") + "/api/v1", headers=headers, timeout=120)
+    servers = Servers(args.server_pid) if args.server_pid else None
+    slug = f"bench-{uuid.uuid4().hex[:6]}"
+    seeds = [path.read_text() for path in SEEDS]
+
+    def create_desk() -> dict:
+        response = api.post("/projects/", json={"name": f"Bench {slug}", "slug": slug})
+        response.raise_for_status()
+        return {"slug": slug}
+
+    phase("a_create_desk", servers, create_desk)
+    ids: list[int] = []
+
+    def import_one_per_request() -> dict:
+        for n in range(args.articles):
+            body = f"Copy {n}.\n\n{seeds[n % len(seeds)]}"
+            response = api.post("/documents/", json={"project": slug, "title": f"Copy {n}", "body": body})
+            response.raise_for_status()
+            ids.append(response.json()["id"])
+        ids_at = time.perf_counter()
+        deadline = ids_at + args.segmentation_timeout
+        while time.perf_counter() < deadline:
+            rows, cursor = [], None
+            while True:
+                params = {"project": slug, "page_size": 1000, **({"cursor": cursor} if cursor else {})}
+                page = api.get("/documents/", params=params).json()
+                rows += page["results"]
+                cursor = page["next"]
+                if not cursor:
+                    break
+            if all(row["segmentation_status"] in ("done", "failed") for row in rows) and len(rows) == len(ids):
+                break
+            time.sleep(0.5)
+        return {"articles": len(ids), "segmented_extra_s": round(time.perf_counter() - ids_at, 3),
+                "bulk": "no bulk endpoint yet"}  # fmt: skip
+
+    phase("b_import_one_per_request", servers, import_one_per_request)
+
+    spans: dict[int, list[tuple[int, int, str]]] = {}
+    for document_id in ids:
+        claims = api.get(f"/documents/{document_id}/claims/", params={"order": "position", "page_size": 40}).json()
+        spans[document_id] = [(c["start"], c["end"], c["text"]) for c in claims["results"][:10]]
+
+    def post_span(document_id: int, span: tuple[int, int, str], client: httpx.Client) -> float:
+        start, end, text = span
+        began = time.perf_counter()
+        response = client.post("/annotations/", json={"document": document_id, "start": start, "end": end,
+                                                       "exact": text, "verdict": "mostly_true"})  # fmt: skip
+        elapsed = time.perf_counter() - began
+        if response.status_code != 201:
+            raise SystemExit(f"span create answered {response.status_code}: {response.text[:300]}")
+        return elapsed
+
+    half = len(ids) // 2
+
+    def spans_one_client() -> dict:
+        samples = [post_span(d, span, api) for d in ids[:half] for span in spans[d]]
+        return {"clients": 1, **latency_stats(samples), "spans_per_s": round(len(samples) / sum(samples), 1)}
+
+    phase("c_spans_1_client", servers, spans_one_client)
+
+    def spans_eight_clients() -> dict:
+        work = [(d, span) for d in ids[half:] for span in spans[d]]
+        local = threading.local()
+
+        def client() -> httpx.Client:
+            if not hasattr(local, "client"):
+                local.client = httpx.Client(base_url=str(api.base_url), headers=headers, timeout=120)
+            return local.client
+
+        began = time.perf_counter()
+        with ThreadPoolExecutor(8) as pool:
+            samples = list(pool.map(lambda item: post_span(item[0], item[1], client()), work))
+        wall = time.perf_counter() - began
+        return {"clients": 8, **latency_stats(samples), "spans_per_s": round(len(samples) / wall, 1)}
+
+    phase("c_spans_8_clients", servers, spans_eight_clients)
+
+    def list_one_article() -> dict:
+        samples = []
+        for _ in range(100):
+            began = time.perf_counter()
+            api.get("/annotations/", params={"document": ids[0]}).raise_for_status()
+            samples.append(time.perf_counter() - began)
+        return latency_stats(samples)
+
+    phase("d_list_one_article", servers, list_one_article)
+
+    def export_jsonl() -> dict:
+        runs = []
+        for _ in range(3):
+            began = time.perf_counter()
+            with api.stream("GET", f"/projects/{slug}/export", params={"format": "jsonl"}) as response:
+                first = None
+                size = 0
+                for chunk in response.iter_bytes():
+                    first = first or time.perf_counter() - began
+                    size += len(chunk)
+            runs.append({"s": round(time.perf_counter() - began, 3), "first_byte_ms": round((first or 0) * 1000, 1),
+                         "bytes": size})  # fmt: skip
+        return {"runs": runs}
+
+    phase("e_export_jsonl", servers, export_jsonl)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
