@@ -196,6 +196,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Segmentation and re-anchoring share one lifecycle (pending, running, done, failed): one schema enum, under
+    # the name it always had.
+    "ENUM_NAME_OVERRIDES": {"SegmentationStatusEnum": "annotations.domain.vocabulary.SegmentationStatus.choices"},
 }
 
 # Import limits: a file larger than this is rejected with an error naming it.
