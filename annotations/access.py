@@ -28,7 +28,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from annotations.domain.errors import Forbidden, NotFound
-from annotations.domain.vocabulary import Role
+from annotations.domain.vocabulary import EDITABLE_STATUSES, Role
 from annotations.models import (
     Annotation,
     Claim,
@@ -251,6 +251,21 @@ def desk_abilities(user: AnyUser | None, project: Project, *, fetched: object = 
 def can_review(user: AnyUser | None, project: Project | int) -> bool:
     role = role_in(user, project)
     return role is not None and role.at_least(Role.EDITOR)
+
+
+def can_edit_document(user: AnyUser | None, project: Project | int) -> bool:
+    """Editors and admins of the desk change a document: its metadata, and its text (a new version, which moves
+    everyone's annotations). Reviewers import articles, but a new version of one is an editor's decision."""
+    role = role_in(user, project)
+    return role is not None and role.at_least(Role.EDITOR)
+
+
+def can_place_annotation(user: AnyUser | None, annotation: Annotation) -> bool:
+    """Who places an annotation by hand on the current text when re-anchoring could not (an orphan): its author,
+    while it is theirs to edit, and the desk's editors (a published verdict on deleted words is theirs to
+    settle)."""
+    mine_to_edit = can_edit_content(user, annotation) and annotation.status in EDITABLE_STATUSES
+    return mine_to_edit or can_edit_document(user, annotation.document.project_id)
 
 
 def can_see_agreement(user: AnyUser | None, project: Project) -> bool:

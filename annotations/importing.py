@@ -77,12 +77,14 @@ def import_paths(
                 continue
             try:
                 outcome = import_record(record, project=project, imported_by=imported_by)
-            except services.Rejected as exc:
+            except (services.Rejected, services.Forbidden, services.Conflict) as exc:
                 emit("failed", f"{record.source}: {exc}")
                 continue
             document = outcome.document
             if outcome.created:
                 emit("imported", f"{record.source}: imported as #{document.pk} {document.title!r}")
+            elif outcome.new_version:
+                emit("imported", f"{record.source}: new version {document.version} of #{document.pk} (same URL)")
             else:
                 emit("skipped", f"{record.source}: skipped (duplicate of #{document.pk})")
     return report
@@ -93,7 +95,7 @@ class UploadResult:
     """What became of one article of an uploaded file."""
 
     source: str  # "feed.jsonl:3", for the person who uploaded it
-    status: str  # "imported" | "duplicate" | "failed"
+    status: str  # "imported" | "new_version" (same source URL, other text) | "duplicate" | "failed"
     document: Document | None = None  # the new document, or the one with the same text
     detail: str = ""
 
@@ -113,9 +115,9 @@ def import_upload(name: str, data: bytes, *, project: Project, imported_by: Abst
             continue
         try:
             outcome = import_record(record, project=project, imported_by=imported_by, source=f"upload:{name}")
-        except services.Rejected as exc:
+        except (services.Rejected, services.Forbidden, services.Conflict) as exc:
             results.append(UploadResult(source=record.source, status="failed", detail=str(exc)))
             continue
-        status = "imported" if outcome.created else "duplicate"
+        status = "imported" if outcome.created else "new_version" if outcome.new_version else "duplicate"
         results.append(UploadResult(source=record.source, status=status, document=outcome.document))
     return results

@@ -8,9 +8,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length
+from django.utils import timezone
 
 from annotations.domain.verdicts import Verdict
 from annotations.domain.vocabulary import (  # re-exported: models.X keeps working
+    AnchoringStatus,
+    AnchorState,
     AnnotationStatus,
     ClaimOrigin,
     ClaimState,
@@ -22,9 +25,10 @@ from annotations.domain.vocabulary import (  # re-exported: models.X keeps worki
 )
 
 __all__ = [
-    "Annotation", "AnnotationStatus", "AuditEvent", "Claim", "ClaimOrigin", "ClaimState", "Document", "EvidenceLink",
-    "LinkStatus", "Membership", "Notification", "NotificationSettings", "Project", "ReviewAssignment", "ReviewItem",
-    "Role", "SegmentationStatus", "Stance", "UrlImport", "UrlImportStatus", "Verdict",
+    "AnchorState", "AnchoringStatus", "Annotation", "AnnotationStatus", "AuditEvent", "Claim", "ClaimOrigin",
+    "ClaimState", "Document", "DocumentVersion", "EvidenceLink", "LinkStatus", "Membership", "Notification",
+    "NotificationSettings", "Project", "ReviewAssignment", "ReviewItem", "Role", "SegmentationStatus", "Stance",
+    "UrlImport", "UrlImportStatus", "Verdict",
 ]  # fmt: skip
 
 
@@ -94,6 +98,13 @@ class Document(models.Model):
     done_at = models.DateTimeField(null=True, blank=True, help_text="Marked done by an editor: fully checked.")
     done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                 related_name="+")  # fmt: skip
+    version = models.PositiveIntegerField(default=1, help_text="Number of the current DocumentVersion (its body).")
+    anchoring_status = models.CharField(
+        max_length=10, choices=AnchoringStatus.choices, default=AnchoringStatus.DONE,
+        help_text="Placing the annotations and claims on the current version (pending after a new one).",
+    )  # fmt: skip
+    anchoring_error = models.TextField(blank=True)
+    anchoring_started_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-imported_at", "-id"]
@@ -103,6 +114,10 @@ class Document(models.Model):
             models.CheckConstraint(
                 condition=Q(segmentation_status__in=SegmentationStatus.values),
                 name="document_segmentation_status_valid",
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="document_version_positive"),
+            models.CheckConstraint(
+                condition=Q(anchoring_status__in=AnchoringStatus.values), name="document_anchoring_status_valid"
             ),
         ]
         indexes = [models.Index(fields=["project", "-imported_at"], name="document_project_recent")]
@@ -115,6 +130,33 @@ class Document(models.Model):
         return len(self.body)
 
 
+class DocumentVersion(models.Model):
+    """One text of a document, kept for good: version 1 is the imported text, each later one a correction
+    (a re-import of the same source URL with other content, or a new version through the API or the CLI).
+    ``Document.body`` is always the text of ``Document.version``; annotations say which version their
+    offsets refer to (``document_version``)."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    body = models.TextField()
+    content_sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")  # fmt: skip
+    reason = models.CharField(max_length=500, blank=True, help_text="Why the text changed (shown in the history).")
+
+    class Meta:
+        ordering = ["document", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "number"], name="document_version_unique_number"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="document_version_number_positive"),
+            models.CheckConstraint(condition=~Q(body=""), name="document_version_body_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document} (version {self.number})"
+
+
 def _span_constraints(prefix: str) -> list[models.BaseConstraint]:
     return [
         models.CheckConstraint(condition=Q(start__gte=0), name=f"{prefix}_start_not_negative"),
@@ -122,7 +164,24 @@ def _span_constraints(prefix: str) -> list[models.BaseConstraint]:
     ]
 
 
-class Claim(models.Model):
+def _anchoring_constraints(prefix: str) -> list[models.BaseConstraint]:
+    return [
+        models.CheckConstraint(condition=Q(anchor_state__in=AnchorState.values), name=f"{prefix}_anchor_state_valid"),
+        models.CheckConstraint(condition=Q(document_version__gte=1), name=f"{prefix}_document_version_positive"),
+    ]
+
+
+class AnchoredFields(models.Model):
+    """Which text the offsets refer to, and whether they could be placed on the current one."""
+
+    document_version = models.PositiveIntegerField(default=1, help_text="The document version start/end index.")
+    anchor_state = models.CharField(max_length=10, choices=AnchorState.choices, default=AnchorState.OK)
+
+    class Meta:
+        abstract = True
+
+
+class Claim(AnchoredFields):
     """A candidate check-worthy span of a document (machine pre-segmentation or a person)."""
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="claims")
@@ -141,8 +200,14 @@ class Claim(models.Model):
     class Meta:
         ordering = ["document", "start"]
         constraints = [
-            models.UniqueConstraint(fields=["document", "start", "end"], name="claim_unique_span"),
+            # An orphan keeps the span of an old version: it must not block a claim of the current text there.
+            models.UniqueConstraint(
+                fields=["document", "start", "end"],
+                name="claim_unique_placed_span",
+                condition=~Q(anchor_state=AnchorState.ORPHANED),
+            ),
             *_span_constraints("claim"),
+            *_anchoring_constraints("claim"),
             models.CheckConstraint(condition=Q(end=F("start") + Length("text")), name="claim_text_matches_span"),
             models.CheckConstraint(
                 condition=Q(score__isnull=True) | Q(score__gte=0, score__lte=1), name="claim_score_in_unit_range"
@@ -155,7 +220,7 @@ class Claim(models.Model):
         return self.text[:80]
 
 
-class Annotation(models.Model):
+class Annotation(AnchoredFields):
     """A reviewer's highlighted span with a verdict, a rationale and evidence."""
 
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="annotations")
@@ -194,6 +259,7 @@ class Annotation(models.Model):
             ),
             models.CheckConstraint(condition=Q(status__in=AnnotationStatus.values), name="annotation_status_valid"),
             models.CheckConstraint(condition=Q(version__gte=1), name="annotation_version_positive"),
+            *_anchoring_constraints("annotation"),
         ]
         indexes = [
             models.Index(fields=["updated_at", "id"], name="annotation_sync_cursor"),

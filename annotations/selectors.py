@@ -23,13 +23,22 @@ from django.db.models.functions import Coalesce, Length, RowNumber
 
 from annotations import access
 from annotations.db import folded_contains
-from annotations.domain.errors import NotFound
-from annotations.domain.vocabulary import JUDGED_STATUSES, AnnotationStatus, ClaimState, Role, SegmentationStatus
+from annotations.domain.errors import Invalid, NotFound
+from annotations.domain.vocabulary import (
+    JUDGED_STATUSES,
+    AnchoringStatus,
+    AnchorState,
+    AnnotationStatus,
+    ClaimState,
+    Role,
+    SegmentationStatus,
+)
 from annotations.models import (
     Annotation,
     AuditEvent,
     Claim,
     Document,
+    DocumentVersion,
     EvidenceLink,
     Membership,
     Project,
@@ -60,6 +69,75 @@ def document_summary(user: AbstractBaseUser, document_id: int) -> Document:
     if document is None:
         raise NotFound("No such document.")
     return document
+
+
+# ---- versions of a document's text ----------------------------------------------------------------------
+
+
+def document_versions(document: Document) -> list[DocumentVersion]:
+    """Every version of the document's text, oldest first, with who stored it (bodies not loaded)."""
+    return list(
+        DocumentVersion.objects.filter(document=document).select_related("created_by").defer("body")
+        .annotate(length=Length("body")).order_by("number")
+    )  # fmt: skip
+
+
+def document_version(document: Document, number: int | None, *, name: str = "version") -> DocumentVersion:
+    """One version of the document (None: the current one) with its text; an unknown number is Invalid
+    naming ``name`` (the query parameter it came from)."""
+    current = document.version
+    if number is None:
+        number = current
+    if not 1 <= number <= current:
+        raise Invalid(f"{name}: no version {number}; the document has versions 1 to {current}")
+    row = DocumentVersion.objects.filter(document=document, number=number).select_related("created_by").first()
+    if row is None and number == current:  # a document made without a version row: its text is the current one
+        row = DocumentVersion(document=document, number=current, body=document.body,
+                              content_sha256=document.content_sha256, created_at=document.imported_at)  # fmt: skip
+    if row is None:
+        raise Invalid(f"{name}: version {number} of this document is not stored")
+    return row
+
+
+def document_diff(document: Document, old: int, new: int) -> dict:
+    """Word-level differences between two versions (``domain.diffing``): the operations and their counts."""
+    from annotations.domain.diffing import diff_stats, word_diff
+
+    before = document_version(document, old, name="from")
+    after = document_version(document, new, name="to")
+    ops = word_diff(before.body, after.body)
+    return {"from": before, "to": after, "ops": ops, "stats": diff_stats(ops)}
+
+
+@dataclass(frozen=True)
+class AnchoringSummary:
+    """What the annotate page says about a document that changed text: its current version, whether the
+    annotations are still being placed, those whose words changed and those that could not be placed."""
+
+    version: DocumentVersion | None
+    placing: bool
+    failed: bool
+    changed: list[Annotation]
+    orphaned: list[Annotation]
+
+
+def anchoring_summary(user: AbstractBaseUser, document: Document) -> AnchoringSummary:
+    """For a document at version 1 nothing (no query); else two queries: the current version, and the
+    flagged annotations the user may see (blind review holds)."""
+    if document.version == 1:
+        return AnchoringSummary(version=None, placing=False, failed=False, changed=[], orphaned=[])
+    flagged = list(
+        access.annotations_visible(user).filter(document=document).exclude(anchor_state=AnchorState.OK)
+        .select_related("author").order_by("start", "pk")
+    )  # fmt: skip
+    version = DocumentVersion.objects.filter(document=document, number=document.version).defer("body").first()
+    return AnchoringSummary(
+        version=version,
+        placing=document.anchoring_status in (AnchoringStatus.PENDING, AnchoringStatus.RUNNING),
+        failed=document.anchoring_status == AnchoringStatus.FAILED,
+        changed=[a for a in flagged if a.anchor_state == AnchorState.CHANGED],
+        orphaned=[a for a in flagged if a.anchor_state == AnchorState.ORPHANED],
+    )
 
 
 def desk_members(project: Project) -> QuerySet[Membership]:
@@ -134,7 +212,7 @@ def document_claims(
     # A total order (pk last): pages of an offset cursor neither repeat nor skip claims that tie.
     ordering = ["start", "end", "pk"] if order == "position" else [F("score").desc(nulls_last=True), "start", "end",
                                                                    "pk"]  # fmt: skip
-    claims = document.claims.select_related("decided_by")
+    claims = document.claims.exclude(anchor_state=AnchorState.ORPHANED).select_related("decided_by")
     show = show or ("all" if include_dismissed else "open")
     if show == "checkworthy":
         claims = claims.filter(checkworthy_q(threshold))

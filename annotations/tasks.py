@@ -37,12 +37,35 @@ def segment_document(self, document_id: int) -> dict:
     return {"status": outcome.status, "created": outcome.created, "removed": outcome.removed}
 
 
-@shared_task(name="annotations.sweep_segmentation")
-def sweep_segmentation() -> int:
-    """Periodic (beat): enqueue documents left pending, e.g. when the broker was down at import."""
+@shared_task(
+    name="annotations.reanchor_document",
+    acks_late=True,  # a worker that dies mid-run leaves the message to be redelivered
+    reject_on_worker_lost=True,
+    soft_time_limit=240,  # 2,000 annotations take a few seconds; this is for a pathological text
+    time_limit=300,  # hard kill; the document then looks stale and is reclaimed (SEGMENTATION_STALE_AFTER)
+    autoretry_for=(OperationalError, InterfaceError),  # transient database errors only
+    retry_backoff=True,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=5,
+)
+def reanchor_document(document_id: int, version: int) -> dict:
+    """Place a document's annotations and claims on its new version (``services.document_reanchor``; safe to
+    run twice: it claims the document at this version and only moves what still refers to an older one)."""
     from annotations import services
 
-    return services.segmentation_sweep()
+    outcome = services.document_reanchor(document_id=document_id, version=version)
+    return {"status": outcome.status, "placed": outcome.placed, "changed": outcome.changed,
+            "orphaned": outcome.orphaned}  # fmt: skip
+
+
+@shared_task(name="annotations.sweep_segmentation")
+def sweep_segmentation() -> int:
+    """Periodic (beat): enqueue documents left pending, e.g. when the broker was down at import (their
+    segmentation, and the re-anchoring of a new version)."""
+    from annotations import services
+
+    return services.segmentation_sweep() + services.reanchoring_sweep()
 
 
 _FETCH_TASK = {"acks_late": True, "reject_on_worker_lost": True, "soft_time_limit": 60, "time_limit": 90}

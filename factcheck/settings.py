@@ -200,6 +200,9 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "annotations.api.schema.add_error_responses",
     ],
+    # Segmentation and re-anchoring share one lifecycle (pending, running, done, failed): one schema enum, under
+    # the name it always had.
+    "ENUM_NAME_OVERRIDES": {"SegmentationStatusEnum": "annotations.domain.vocabulary.SegmentationStatus.choices"},
 }
 
 # Import limits: a file larger than this is rejected with an error naming it.

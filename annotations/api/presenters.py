@@ -7,6 +7,7 @@ these ~20 µs (the annotate page loads thousands of annotations)."""
 from rest_framework.fields import DateTimeField
 
 from annotations import access, selectors
+from annotations.api.offsets import OffsetConverters
 from annotations.domain.history import describe
 from annotations.domain.spans import OffsetConverter
 from annotations.domain.verdicts import Verdict
@@ -16,6 +17,7 @@ from annotations.models import (
     AuditEvent,
     Claim,
     Document,
+    DocumentVersion,
     EvidenceLink,
     Membership,
     Project,
@@ -70,11 +72,12 @@ def present_url_import(job: UrlImport, page_url) -> dict:
     }  # fmt: skip
 
 
-def present_annotation(annotation: Annotation, user, converters: dict[int, OffsetConverter] | None) -> dict:
-    """AnnotationOut. ``converters`` (document id → converter) turns offsets into UTF-16 units."""
+def present_annotation(annotation: Annotation, user, converters: OffsetConverters | None) -> dict:
+    """AnnotationOut. ``converters`` (``api.offsets``) turns offsets into UTF-16 units of the text they refer to
+    (an orphan's: its older version's)."""
     start, end = annotation.start, annotation.end
     if converters is not None:
-        converter = converters[annotation.document_id]
+        converter = converters.for_version(annotation.document_id, annotation.document_version)
         start, end = converter.to_utf16(start), converter.to_utf16(end)
     return {
         "id": annotation.pk,
@@ -90,6 +93,8 @@ def present_annotation(annotation: Annotation, user, converters: dict[int, Offse
         "rationale": annotation.rationale,
         "status": annotation.status,
         "version": annotation.version,
+        "document_version": annotation.document_version,
+        "anchor_state": annotation.anchor_state,
         "created_at": stamp(annotation.created_at),
         "updated_at": stamp(annotation.updated_at),
         "can_edit": access.can_edit_content(user, annotation) and annotation.status in EDITABLE_STATUSES,
@@ -110,6 +115,7 @@ def present_claim(claim: Claim, threshold: float, converter: OffsetConverter | N
     return {
         "id": claim.pk, "document": claim.document_id, "start": start, "end": end, "text": claim.text,
         "score": claim.score, "origin": claim.origin, "state": claim.state, "checkworthy": bool(checkworthy),
+        "anchor_state": claim.anchor_state,
         "occurrences": getattr(claim, "occurrences", 1), "decided_by": decided_by,
         "decided_at": stamp(claim.decided_at), "my_annotation": getattr(claim, "my_annotation", None),
     }  # fmt: skip
@@ -129,6 +135,9 @@ def present_document(document: Document, *, with_body: bool = True) -> dict:
         "done_at": stamp(document.done_at),
         "imported_at": stamp(document.imported_at),
         "updated_at": stamp(document.updated_at),
+        "version": document.version,
+        "current_version": document.version,
+        "anchoring_status": document.anchoring_status,
     }
     if with_body:
         data["body"] = document.body
@@ -137,6 +146,33 @@ def present_document(document: Document, *, with_body: bool = True) -> dict:
     else:
         data["length"] = document.body_length
     return data
+
+
+def present_document_at(document: Document, version: DocumentVersion) -> dict:
+    """DocumentOut with the text of one (perhaps older) version: ``version`` is that one's number."""
+    data = present_document(document)
+    body = version.body
+    data.update(body=body, length=len(body), version=version.number)
+    return data
+
+
+def present_version(version: DocumentVersion, current: int) -> dict:
+    """DocumentVersionOut: one stored text of a document (``length`` from the SQL column when present)."""
+    length = getattr(version, "length", None)
+    return {
+        "number": version.number, "created_at": stamp(version.created_at), "reason": version.reason,
+        "created_by": version.created_by.get_username() if version.created_by_id and version.created_by else None,
+        "length": length if length is not None else len(version.body), "sha256": version.content_sha256,
+        "current": version.number == current,
+    }  # fmt: skip
+
+
+def present_diff(document: Document, diff: dict) -> dict:
+    """DocumentDiffOut: word-level operations from one version to another."""
+    return {
+        "document": document.pk, "from": diff["from"].number, "to": diff["to"].number, **diff["stats"],
+        "ops": [{"op": op, "text": text} for op, text in diff["ops"]],
+    }  # fmt: skip
 
 
 def set_aside_chars(document: Document) -> int:

@@ -6,6 +6,8 @@ from rest_framework import serializers
 from annotations.domain.verdicts import Verdict
 from annotations.domain.workflow import TRANSITIONS
 from annotations.models import (
+    AnchoringStatus,
+    AnchorState,
     AnnotationStatus,
     ClaimState,
     LinkStatus,
@@ -103,11 +105,73 @@ class DocumentOut(serializers.Serializer):
     set_aside = serializers.IntegerField(
         required=False, help_text="Characters the boilerplate rules set aside at import (kept); not with ?body=false."
     )
+    version = serializers.IntegerField(help_text="The version of the text given here (`?version=N`; default the "
+                                       "current one).")  # fmt: skip
+    current_version = serializers.IntegerField(help_text="The document's current version (its text is `body` "
+                                               "unless an older one was asked for).")  # fmt: skip
+    anchoring_status = serializers.ChoiceField(
+        choices=AnchoringStatus.choices, help_text="Placing the annotations on the current version (after a new one)."
+    )
 
 
 class DocumentSummaryOut(DocumentOut):
     body = None
     set_aside = None
+
+
+class DocumentImportOut(DocumentOut):
+    duplicate_of = serializers.IntegerField(required=False, help_text="The same text is this document already.")
+    new_version_of = serializers.IntegerField(required=False, help_text="The same source URL with other text: "
+                                              "stored as a new version of this document.")  # fmt: skip
+
+
+class DocumentVersionOut(serializers.Serializer):
+    number = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    created_by = StrictCharField(allow_null=True, help_text="Who stored it (null: an import by a command).")
+    reason = StrictCharField()
+    length = serializers.IntegerField()
+    sha256 = StrictCharField()
+    current = serializers.BooleanField()
+
+
+class DocumentVersionListOut(serializers.Serializer):
+    results = DocumentVersionOut(many=True)
+
+
+class DocumentVersionIn(serializers.Serializer):
+    body = Text(trim_whitespace=False, max_length=10_000_000, help_text="The new text (cleaned as an import is).")
+    reason = StrictCharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class DocumentNewVersionOut(DocumentOut):
+    new_version_of = serializers.IntegerField(required=False, help_text="Set when a new version was stored.")
+    unchanged = serializers.BooleanField(required=False, help_text="The same text as the current version: "
+                                         "nothing was stored.")  # fmt: skip
+
+
+class DiffOpOut(serializers.Serializer):
+    op = serializers.ChoiceField(choices=["equal", "insert", "delete"])
+    text = StrictCharField()
+
+
+# "from" is a Python keyword: the class is built with type() so that the field keeps its name.
+DocumentDiffOut = type("DocumentDiffOut", (serializers.Serializer,), {
+    "__module__": __name__,
+    "document": serializers.IntegerField(),
+    "from": serializers.IntegerField(help_text="The older version compared."),
+    "to": serializers.IntegerField(help_text="The newer version compared."),
+    "inserted": serializers.IntegerField(help_text="Characters inserted."),
+    "deleted": serializers.IntegerField(help_text="Characters deleted."),
+    "changes": serializers.IntegerField(help_text="Changed stretches of text."),
+    "ops": DiffOpOut(many=True, help_text="In order: joining equal+delete gives the old text, equal+insert the new."),
+})  # fmt: skip
+
+
+class AnnotationPlaceIn(serializers.Serializer):
+    start = serializers.IntegerField(min_value=0)
+    end = serializers.IntegerField(min_value=0)
+    exact = Text(trim_whitespace=False, max_length=100_000)
 
 
 class DocumentCreateIn(serializers.Serializer):
@@ -159,7 +223,7 @@ class UploadedDocumentOut(serializers.Serializer):
 
 class UploadResultOut(serializers.Serializer):
     source = StrictCharField(help_text="The file, and the line or item for .jsonl/.json.")
-    status = serializers.ChoiceField(choices=["imported", "duplicate", "failed"])
+    status = serializers.ChoiceField(choices=["imported", "new_version", "duplicate", "failed"])
     detail = StrictCharField(help_text="Why it failed (empty otherwise).")
     document = UploadedDocumentOut(allow_null=True, help_text="The new document, or the one with the same text.")
 
@@ -167,6 +231,7 @@ class UploadResultOut(serializers.Serializer):
 class UploadOut(serializers.Serializer):
     file = StrictCharField()
     imported = serializers.IntegerField()
+    new_versions = serializers.IntegerField(help_text="Articles stored as a new version of a document.")
     duplicates = serializers.IntegerField()
     failed = serializers.IntegerField()
     results = UploadResultOut(many=True)
@@ -190,6 +255,8 @@ class ClaimOut(serializers.Serializer):
     decided_by = StrictCharField(allow_null=True, help_text="Who accepted or dismissed it.")
     decided_at = serializers.DateTimeField(allow_null=True)
     my_annotation = serializers.IntegerField(allow_null=True, help_text="The caller's annotation of this claim.")
+    anchor_state = serializers.ChoiceField(choices=AnchorState.choices, help_text="changed: its words changed in a "
+                                           "new version of the text.")  # fmt: skip
 
 
 class LinkCheckOut(serializers.Serializer):
@@ -267,6 +334,11 @@ class AnnotationOut(serializers.Serializer):
     rationale = StrictCharField()
     status = serializers.ChoiceField(choices=AnnotationStatus.choices)
     version = serializers.IntegerField()
+    document_version = serializers.IntegerField(help_text="The version of the document's text start/end refer to.")
+    anchor_state = serializers.ChoiceField(
+        choices=AnchorState.choices, help_text="ok; changed (its words changed in a new version: re-check); "
+        "orphaned (not placed on the current text: start/end and quote are those of `document_version`)."
+    )  # fmt: skip
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     can_edit = serializers.BooleanField()

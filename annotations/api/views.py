@@ -25,13 +25,16 @@ from annotations.api.presenters import (
     present_annotation,
     present_audit_event,
     present_claim,
+    present_diff,
     present_document,
+    present_document_at,
     present_evidence,
     present_member,
     present_project,
     present_thread_entry,
     present_upload_result,
     present_url_import,
+    present_version,
     stamp,
 )
 from annotations.api.schema import ANNOTATION_FILTER_PARAMETERS, CURSOR, UNIT, VERSION
@@ -220,9 +223,12 @@ class DocumentListApi(APIView):
 
     @extend_schema(
         request=s.DocumentCreateIn,
-        responses={201: s.DocumentOut, 200: s.DocumentOut},
+        responses={201: s.DocumentOut, 200: s.DocumentImportOut},
         description="Import one article (JSON) or upload an article file (multipart `file` + `project`): the same "
-        "cleaning, de-duplication and segmentation as the CLI. A duplicate answers 200 with `duplicate_of`.",
+        "cleaning, de-duplication and segmentation as the CLI. A duplicate (of the current text or an earlier "
+        "version) answers 200 with `duplicate_of`. The source URL of a document of the desk with other text is a "
+        "correction: it is stored as that document's next version (editors; a reviewer gets 403) and the answer "
+        "is 200 with `new_version_of` and `version`; its annotations are re-anchored in the background.",
     )
     def post(self, request: Request) -> Response:
         if "file" in request.FILES:
@@ -252,6 +258,8 @@ class DocumentListApi(APIView):
         data = present_document(outcome.document)
         if outcome.created:
             return Response(data, status=status.HTTP_201_CREATED)
+        if outcome.new_version:
+            return Response({**data, "new_version_of": outcome.document.pk}, status=status.HTTP_200_OK)
         return Response({**data, "duplicate_of": outcome.document.pk}, status=status.HTTP_200_OK)
 
 
@@ -278,17 +286,19 @@ class ProjectUploadApi(APIView):
         description="Upload one article file to the desk (any member): .txt, .html/.htm (main text extracted), "
         ".json or .jsonl (several articles). The same cleaning and de-duplication as the CLI; each article is its "
         "own transaction, so one bad line never stops the others. The answer lists every article: `imported`, "
-        "`duplicate` (of `document`) or `failed` with the reason. A file that yields no article at all is a 400.",
+        "`new_version` (the source URL of `document`, with other text: editors), `duplicate` (of `document`) or "
+        "`failed` with the reason. A file that yields no article at all is a 400.",
     )
     def post(self, request: Request, slug: str) -> Response:
         project = access.project_for_user(request.user, slug)
         name, data = _uploaded_file(request)
         results = import_upload(name, data, project=project, imported_by=request.user)
-        counts = {kind: sum(r.status == kind for r in results) for kind in ("imported", "duplicate", "failed")}
+        kinds = ("imported", "new_version", "duplicate", "failed")
+        counts = {kind: sum(r.status == kind for r in results) for kind in kinds}
         rows = [present_upload_result(r, _page_url) for r in results]
-        body = {"file": name, "imported": counts["imported"], "duplicates": counts["duplicate"],
-                "failed": counts["failed"], "results": rows}  # fmt: skip
-        if counts["failed"] and not (counts["imported"] or counts["duplicate"]):
+        body = {"file": name, "imported": counts["imported"], "new_versions": counts["new_version"],
+                "duplicates": counts["duplicate"], "failed": counts["failed"], "results": rows}  # fmt: skip
+        if counts["failed"] and not (counts["imported"] or counts["new_version"] or counts["duplicate"]):
             reasons = "; ".join(f"{r.source}: {r.detail}" for r in results[:5])
             return Response({"detail": reasons, **body}, status=status.HTTP_400_BAD_REQUEST)
         return Response(body)
@@ -323,11 +333,18 @@ def _page_url(document: Document) -> str:
 class DocumentDetailApi(APIView):
     @extend_schema(operation_id="documents_retrieve", responses=s.DocumentOut,
                    parameters=[OpenApiParameter("body", bool, description="false: without the text (to poll the "
-                                                "segmentation status); `length` is still given.")])  # fmt: skip
+                                                "segmentation status); `length` is still given."),
+                               OpenApiParameter("version", int, description="The text of this version (default: "
+                                                "the current one); old versions stay readable.")])  # fmt: skip
     def get(self, request: Request, pk: int) -> Response:
+        only_known(request, "body", "version")
+        version = _int_param(request.query_params, "version", 0, 1, 2**31 - 1) or None
         if not bool_param(request.query_params, "body", default=True):
             return Response(present_document(selectors.document_summary(request.user, pk), with_body=False))
-        return Response(present_document(access.document_for_user(request.user, pk)))
+        document = access.document_for_user(request.user, pk)
+        if version is None or version == document.version:
+            return Response(present_document(document))
+        return Response(present_document_at(document, selectors.document_version(document, version)))
 
     @extend_schema(request=s.DocumentUpdateIn, responses=s.DocumentOut,
                    description="Change a document's metadata (editors and admins of its desk); audited.")  # fmt: skip
@@ -336,10 +353,57 @@ class DocumentDetailApi(APIView):
         data = s.DocumentUpdateIn(data=request.data)
         data.is_valid(raise_exception=True)
         if "body" in request.data:
-            message = "the text of an imported document cannot be changed; import a new version"
+            message = f"the text cannot be changed here: POST a new version to /api/v1/documents/{pk}/versions"
             raise ValidationError({"body": [message]})
         document = services.document_update(document=document, user=request.user, **data.validated_data)
         return Response(present_document(document))
+
+
+class DocumentVersionsApi(APIView):
+    throttle_scope = "imports"
+
+    @extend_schema(operation_id="document_versions_list", responses=s.DocumentVersionListOut,
+                   description="Every version of the document's text, oldest first (`GET …/documents/{id}/"
+                   "?version=N` gives one's text).")  # fmt: skip
+    def get(self, request: Request, pk: int) -> Response:
+        only_known(request)
+        document = access.document_for_user(request.user, pk)
+        rows = [present_version(v, document.version) for v in selectors.document_versions(document)]
+        return Response({"results": rows})
+
+    @extend_schema(
+        operation_id="document_versions_create", request=s.DocumentVersionIn,
+        responses={201: s.DocumentNewVersionOut, 200: s.DocumentNewVersionOut},
+        description="Store a new version of the document's text (a corrected article; editors and admins of the "
+        "desk). Cleaned as an import is; the same cleaned text as the current version stores nothing (200, "
+        "`unchanged`); another document's text is a 409. The annotations and claims are re-anchored in the "
+        "background (`anchoring_status`), then the text is segmented again, keeping people's claims.",
+    )  # fmt: skip
+    def post(self, request: Request, pk: int) -> Response:
+        document = access.document_for_user(request.user, pk, need=Role.EDITOR)
+        data = s.DocumentVersionIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        outcome = services.document_new_version(document=document, user=request.user, **data.validated_data)
+        document = access.document_for_user(request.user, pk)  # after the commit hooks (eager): as stored now
+        if not outcome.created:
+            return Response({**present_document(document), "unchanged": True})
+        return Response({**present_document(document), "new_version_of": document.pk}, status=201)
+
+
+class DocumentDiffApi(APIView):
+    @extend_schema(
+        operation_id="document_diff",
+        parameters=[OpenApiParameter("from", int, description="The older version (default: the one before `to`)."),
+                    OpenApiParameter("to", int, description="The newer version (default: the current one).")],
+        responses=s.DocumentDiffOut,
+        description="Word-level differences between two versions of the document's text.",
+    )  # fmt: skip
+    def get(self, request: Request, pk: int) -> Response:
+        only_known(request, "from", "to")
+        document = access.document_for_user(request.user, pk)
+        new = _int_param(request.query_params, "to", document.version, 1, 2**31 - 1)
+        old = _int_param(request.query_params, "from", max(1, new - 1), 1, 2**31 - 1)
+        return Response(present_diff(document, selectors.document_diff(document, old, new)))
 
 
 class DocumentDoneApi(APIView):
@@ -540,6 +604,25 @@ class AnnotationDetailApi(APIView):
         version_number = int(version) if version else None
         services.annotation_delete(annotation_id=annotation.pk, user=request.user, version=version_number)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AnnotationPlaceApi(APIView):
+    @extend_schema(
+        operation_id="annotation_place", parameters=[UNIT], request=s.AnnotationPlaceIn, responses=s.AnnotationOut,
+        description="Place an annotation by hand on the document's current text (one that could not be placed on "
+        "a new version, or whose words changed): its author while it is open, or an editor of the desk. `exact` "
+        "must equal the text at start–end; on the words it quoted it is in order again, on other words it stays "
+        "flagged `changed`.",
+    )  # fmt: skip
+    def post(self, request: Request, pk: int) -> Response:
+        annotation = access.annotation_for_user(request.user, pk)
+        data = s.AnnotationPlaceIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        start, end = _to_codepoints(request, annotation.document, fields["start"], fields["end"])
+        services.annotation_place(annotation_id=annotation.pk, user=request.user, start=start, end=end,
+                                  exact=fields["exact"])  # fmt: skip
+        return _annotation_response(request, annotation.pk)
 
 
 class AnnotationSubmitApi(APIView):

@@ -8,6 +8,10 @@ admin, the review screen and the API's history feed all describe events with it.
 'moved the highlight to “3.6 percent”'
 >>> describe("transition", "annotation", {}, "submitted", "changes_requested")
 'requested changes'
+>>> describe("update", "document", {"version": [1, 2], "content_sha256": ["a", "b"], "length": [80, 95]}, "", "")
+'stored version 2 of the text (80 → 95 characters)'
+>>> describe("update", "annotation", {"anchor_state": ["ok", "orphaned"]}, "", "")
+'changed its place in the text: in place → could not be placed'
 """
 
 from annotations.domain.verdicts import Verdict
@@ -23,11 +27,13 @@ _FIELDS = {"rationale": "the rationale", "verdict": "the verdict", "title": "the
            "stance": "the stance", "quoted_passage": "the quoted passage", "role": "the role", "name": "the name",
            "source_url": "the source URL", "author": "the author", "published_at": "the publication date",
            "state": "the state", "done": "the done mark", "guidelines": "the guidelines",
-           "description": "the description"}  # fmt: skip
+           "description": "the description", "document_version": "the article version",
+           "anchor_state": "its place in the text"}  # fmt: skip
 _LABELS = {
     "verdict": {v.value: v.label for v in Verdict}, "stance": {s.value: s.label for s in Stance},
     "role": {r.value: r.label for r in Role}, "state": {c.value: c.label for c in ClaimState},
     "status": {s.value: s.label for s in AnnotationStatus},
+    "anchor_state": {"ok": "in place", "changed": "text changed — re-check", "orphaned": "could not be placed"},
 }  # fmt: skip
 _NOUNS = {
     "annotation": "the annotation", "evidence": "an evidence link", "document": "the document", "claim": "the claim",
@@ -68,11 +74,16 @@ def describe(action: str, object_type: str, changes: dict, from_status: str, to_
     if action == "delete":
         return {"annotation": "deleted it", "evidence": "removed an evidence link"}.get(object_type, f"removed {noun}")
     parts = []
+    if object_type == "document" and "version" in changes:
+        before, after = changes["version"]
+        length = changes.get("length")
+        size = f" ({length[0]} → {length[1]} characters)" if length else ""
+        parts.append(f"stored version {after} of the text{size}")
     if "quote" in changes or "start" in changes or "end" in changes:
         quote = (changes.get("quote") or [None, None])[1]
         parts.append(f"moved the highlight to “{quote}”" if quote else "moved the highlight")
     for field, (before, after) in changes.items():
-        if field in ("quote", "start", "end", "prefix", "suffix", "version"):
+        if field in ("quote", "start", "end", "prefix", "suffix", "version", "content_sha256", "length"):
             continue
         name = _FIELDS.get(field, field.replace("_", " "))
         parts.append(f"changed {name}: {_value(field, before)} → {_value(field, after)}")

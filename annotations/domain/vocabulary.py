@@ -89,6 +89,27 @@ class SegmentationStatus(Vocabulary):
     FAILED = "failed"
 
 
+class AnchoringStatus(Vocabulary):
+    """Re-anchoring a document's annotations and claims on its current version (``services.document_reanchor``):
+    pending → running → done | failed. A document that never changed text is done."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class AnchorState(Vocabulary):
+    """Where an annotation (or claim) stands on the current text of its document after a new version:
+    ``ok`` (its words are there, maybe moved), ``changed`` (placed, but its quoted words changed: re-check),
+    ``orphaned`` (could not be placed: it keeps the offsets and quote of ``document_version``, is never drawn
+    on the new text and waits to be placed by hand)."""
+
+    OK = "ok"
+    CHANGED = "changed"
+    ORPHANED = "orphaned"
+
+
 class Stance(Vocabulary):
     SUPPORTS = "supports"
     REFUTES = "refutes"

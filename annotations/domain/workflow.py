@@ -115,6 +115,23 @@ def check_transition(
     return str(transition.target)
 
 
+# When the article's text changes under an annotation (its quote changed, or it could not be placed), a verdict
+# that was waiting for review or approved goes back to its author: "changes requested" is the workflow's own
+# way to ask for a re-check (the author may then move it, fix it and submit it again). Drafts and annotations
+# already sent back stay where they are; published verdicts stay public (the review screen flags them, an
+# editor corrects or retracts them); rejected and retracted ones are closed.
+TEXT_CHANGE_SENDS_BACK = frozenset({S.SUBMITTED, S.APPROVED})
+
+
+def status_after_text_change(status: str) -> str:
+    """The review status of an annotation whose words changed in a new version of its article.
+
+    >>> [status_after_text_change(s) for s in ("draft", "submitted", "approved", "published")]
+    ['draft', 'changes_requested', 'changes_requested', 'published']
+    """
+    return str(S.CHANGES_REQUESTED) if status in TEXT_CHANGE_SENDS_BACK else str(status)
+
+
 def allowed_actions(status: str, *, role: str | None, is_author: bool) -> list[str]:
     """The review actions this person may take on an annotation in ``status`` (comments aside), in the
     order of the state table: what a review screen offers as buttons.

@@ -3,6 +3,8 @@
 Call sites use ``services.x``; this package re-exports every public write and error:
 
 * ``documents``     document_import, document_update, document_mark_done
+* ``anchoring``     document_new_version, document_reanchor, annotation_place, reanchoring_sweep (versions of a
+                    document's text, and placing annotations and claims on the new one)
 * ``projects``      project_create, project_update, membership_invite, membership_set, membership_remove
 * ``annotations``   annotation_create, annotation_update, annotation_delete, annotation_submit,
                     annotations_submit_drafts
@@ -15,6 +17,15 @@ Call sites use ``services.x``; this package re-exports every public write and er
 * ``audit``         audit_record (AuditEvent rows), ``tokens`` token_rotate/token_revoke, ``errors`` typed errors
 """
 
+from annotations.services.anchoring import (
+    ReanchorOutcome,
+    VersionOutcome,
+    annotation_place,
+    document_new_version,
+    document_reanchor,
+    reanchoring_enqueue,
+    reanchoring_sweep,
+)
 from annotations.services.annotations import (
     annotation_create,
     annotation_delete,
@@ -88,13 +99,16 @@ __all__ = [
     "Invalid",
     "Invitation",
     "NotFound",
+    "ReanchorOutcome",
     "Rejected",
     "SegmentOutcome",
     "TooLarge",
+    "VersionOutcome",
     "annotation_comment",
     "annotation_create",
     "annotation_delete",
     "annotation_import",
+    "annotation_place",
     "annotation_submit",
     "annotation_transition",
     "annotation_update",
@@ -106,7 +120,9 @@ __all__ = [
     "clean_slug",
     "document_import",
     "document_mark_done",
+    "document_new_version",
     "document_prepare",
+    "document_reanchor",
     "document_request_segmentation",
     "document_segment",
     "document_update",
@@ -127,6 +143,8 @@ __all__ = [
     "notify",
     "project_create",
     "project_update",
+    "reanchoring_enqueue",
+    "reanchoring_sweep",
     "segmentation_enqueue",
     "segmentation_sweep",
     "token_revoke",

@@ -8,9 +8,10 @@ from django.utils import timezone
 from annotations import access
 from annotations.domain.spans import SpanError, quote_selector, validate_span
 from annotations.domain.verdicts import Verdict
-from annotations.domain.vocabulary import EDITABLE_STATUSES, AnnotationStatus, ClaimState, Role
+from annotations.domain.vocabulary import EDITABLE_STATUSES, AnchorState, AnnotationStatus, ClaimState, Role
 from annotations.models import Annotation, AuditEvent, Claim, Document
 from annotations.services.audit import audit_claim, audit_record, diff, snapshot
+from annotations.services.claims import placed_claims
 from annotations.services.errors import AnnotationRejected, Conflict, Forbidden
 
 
@@ -38,7 +39,7 @@ def annotation_insert(
     annotation = Annotation.objects.create(
         document=document, author=author, claim=claim, start=start, end=end, quote=selector.exact,
         prefix=selector.prefix, suffix=selector.suffix, verdict=verdict, rationale=rationale,
-        original_author=original_author, imported_by=imported_by,
+        original_author=original_author, imported_by=imported_by, document_version=document.version,
     )  # fmt: skip
     audit_record(annotation, AuditEvent.Action.CREATE, actor or author, changes=diff({}, snapshot(annotation)),
                  comment=comment)  # fmt: skip
@@ -70,7 +71,7 @@ def annotation_create(
 
     access.require(author, document.project_id, Role.REVIEWER)
     if claim is None:
-        claim = Claim.objects.filter(document=document, start=start, end=end).first()
+        claim = placed_claims(document).filter(start=start, end=end).first()
     if claim is not None:
         Claim.objects.select_for_update().filter(pk=claim.pk).first()  # two tabs at once: one waits, then sees it
         mine = Annotation.objects.filter(claim=claim, author=author, original_author="").first()
@@ -119,7 +120,8 @@ def annotation_update(
 ) -> Annotation:
     """Change the author's own annotation if nobody changed it since ``version`` (optimistic lock)."""
     annotation = lock_for_author(annotation_id=annotation_id, user=user, version=version)
-    before = snapshot(annotation)
+    before = {**snapshot(annotation), "document_version": annotation.document_version,
+              "anchor_state": annotation.anchor_state}  # fmt: skip
     if verdict is not None:
         annotation.verdict = check_verdict(verdict)
     if rationale is not None:
@@ -133,7 +135,10 @@ def annotation_update(
         selector = quote_selector(annotation.document.body, start, end)
         annotation.start, annotation.end = start, end
         annotation.quote, annotation.prefix, annotation.suffix = selector.exact, selector.prefix, selector.suffix
-    changes = diff(before, snapshot(annotation))
+        # Its author put it on the current text: placed (an orphan no more) and re-checked.
+        annotation.document_version, annotation.anchor_state = annotation.document.version, AnchorState.OK
+    changes = diff(before, {**snapshot(annotation), "document_version": annotation.document_version,
+                            "anchor_state": annotation.anchor_state})  # fmt: skip
     if not changes:
         return annotation
     annotation.version += 1

@@ -41,7 +41,25 @@ def audit_record(
     evidence: EvidenceLink | None = None,
 ) -> AuditEvent:
     """An event about an annotation (or, with ``evidence``, one of its evidence links)."""
-    return AuditEvent.objects.create(
+    event = annotation_event(annotation, action, actor, changes=changes, comment=comment, from_status=from_status,
+                             to_status=to_status, evidence=evidence)  # fmt: skip
+    event.save()
+    return event
+
+
+def annotation_event(
+    annotation: Annotation,
+    action: str,
+    actor: AbstractBaseUser | None,
+    *,
+    changes: dict,
+    comment: str = "",
+    from_status: str = "",
+    to_status: str = "",
+    evidence: EvidenceLink | None = None,
+) -> AuditEvent:
+    """``audit_record``'s event, not saved yet: for writers of many at once (``bulk_create``)."""
+    return AuditEvent(
         project_id=annotation.document.project_id,
         document_id=annotation.document_id,
         annotation_id=annotation.pk,
@@ -76,8 +94,16 @@ def audit_desk(project_id: int, object_type: str, object_id: int, action: str, a
 
 
 def audit_claim(claim: Claim, project_id: int, actor: AbstractBaseUser | None, *, changes: dict) -> AuditEvent:
-    return AuditEvent.objects.create(
+    event = claim_event(claim, project_id, actor, changes=changes)
+    event.save()
+    return event
+
+
+def claim_event(claim: Claim, project_id: int, actor: AbstractBaseUser | None, *, changes: dict,
+                comment: str = "") -> AuditEvent:  # fmt: skip
+    """``audit_claim``'s event, not saved yet."""
+    return AuditEvent(
         project_id=project_id, document_id=claim.document_id, annotation_id=None,
         object_type=AuditEvent.ObjectType.CLAIM, object_id=claim.pk, action=AuditEvent.Action.UPDATE, actor=actor,
-        at=timezone.now(), changes=changes,
+        at=timezone.now(), changes=changes, comment=comment,
     )  # fmt: skip

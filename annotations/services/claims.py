@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotations import access
-from annotations.domain.vocabulary import ClaimOrigin, ClaimState
+from annotations.domain.vocabulary import AnchorState, ClaimOrigin, ClaimState
 from annotations.models import Claim, Document
 from annotations.services.audit import audit_claim
 from annotations.services.errors import Conflict, Invalid
@@ -52,8 +52,13 @@ def claim_set_state(*, claim_id: int, state: str, user: AbstractBaseUser | None 
 @transaction.atomic
 def claim_get_or_create_accepted(*, document: Document, start: int, end: int) -> Claim:
     """The claim on exactly this span, or a person-made, accepted one (re-segmentation keeps those)."""
-    claim = Claim.objects.filter(document=document, start=start, end=end).first()
+    claim = placed_claims(document).filter(start=start, end=end).first()
     return claim or Claim.objects.create(
         document=document, start=start, end=end, text=document.body[start:end], origin=ClaimOrigin.PERSON,
-        state=ClaimState.ACCEPTED,
+        state=ClaimState.ACCEPTED, document_version=document.version,
     )  # fmt: skip
+
+
+def placed_claims(document: Document):
+    """The document's claims on its current text (orphans of an earlier version keep a span of that text)."""
+    return Claim.objects.filter(document=document).exclude(anchor_state=AnchorState.ORPHANED)

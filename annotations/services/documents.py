@@ -13,9 +13,10 @@ from annotations.domain.article_files import ArticleFileError, extract_html, loo
 from annotations.domain.boilerplate import CleanedText, strip_boilerplate
 from annotations.domain.text import content_sha256, normalize_line, normalize_text
 from annotations.domain.vocabulary import Role
-from annotations.models import AuditEvent, Document, Project
+from annotations.models import AuditEvent, Document, DocumentVersion, Project
+from annotations.services.anchoring import version_store
 from annotations.services.audit import audit_document, diff, document_snapshot
-from annotations.services.errors import DocumentRejected
+from annotations.services.errors import DocumentRejected, Forbidden
 from annotations.services.segmentation import enqueue_segmentation_on_commit
 from annotations.services.validation import clean_url
 
@@ -28,6 +29,7 @@ UNCHANGED = object()
 class ImportOutcome:
     document: Document
     created: bool  # False: the same content already exists in the project (``document`` is that one)
+    new_version: bool = False  # the same source URL with other content: ``document`` has a new version
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,12 @@ def document_import(
     The caller has checked that ``imported_by`` may add documents to ``project`` (any member may;
     commands run as the site). The body is normalised (NFC, LF, trailing spaces) and stripped of scraper
     boilerplate; the removed text is kept in ``metadata["boilerplate"]``. Duplicates are detected by the
-    SHA-256 of the cleaned body within the project.
+    SHA-256 of the cleaned body within the project, the texts of earlier versions included (an old copy of a
+    corrected article is no news).
+
+    An article whose source URL is already a document of the project, with other content, is a correction:
+    it becomes that document's next version (``anchoring.version_store``: its annotations are re-anchored).
+    That needs an editor or admin of the desk (Forbidden for a reviewer; a command may).
     """
     prepared = document_prepare(title=title, body=body, source_url=source_url, author=author)
     title, author, source_url, cleaned = prepared.title, prepared.author, prepared.source_url, prepared.cleaned
@@ -87,6 +94,23 @@ def document_import(
     existing = Document.objects.filter(project=project, content_sha256=digest).first()
     if existing:
         return ImportOutcome(document=existing, created=False)
+    earlier = DocumentVersion.objects.filter(document__project=project, content_sha256=digest).select_related(
+        "document").first()  # fmt: skip
+    if earlier:
+        return ImportOutcome(document=earlier.document, created=False)
+    same_source = source_url and (
+        Document.objects.filter(project=project, source_url=source_url).order_by("-imported_at", "-pk").first()
+    )
+    if same_source:
+        if imported_by is not None and not access.can_edit_document(imported_by, project):
+            raise Forbidden(
+                f"this source URL is document #{same_source.pk} of the desk, with other text: storing it as a new "
+                "version (which moves everyone's annotations) needs an editor or admin of the desk"
+            )
+        source = PurePath(str((metadata or {}).get("source", ""))).name[:200]
+        outcome = version_store(document=same_source, cleaned=cleaned, user=imported_by,
+                                reason=f"re-imported ({source})" if source else "re-imported")  # fmt: skip
+        return ImportOutcome(document=outcome.document, created=False, new_version=outcome.created)
 
     metadata = dict(metadata or {})
     if prepared.from_html:
@@ -113,6 +137,8 @@ def document_import(
             raise
         return ImportOutcome(document=existing, created=False)
     source = PurePath(str((metadata or {}).get("source", ""))).name[:200]  # a file's name, never a server path
+    DocumentVersion.objects.create(document=document, number=1, body=document.body, content_sha256=digest,
+                                   created_by=imported_by, reason="imported")  # fmt: skip
     audit_document(document, AuditEvent.Action.CREATE, imported_by, changes=diff({}, document_snapshot(document)),
                    comment=f"imported ({source})" if source else "imported")  # fmt: skip
     enqueue_segmentation_on_commit(document.pk)
@@ -129,8 +155,8 @@ def document_update(
     author: str | None = None,
     published_at: object = UNCHANGED,  # a datetime, None (clear it) or UNCHANGED
 ) -> Document:
-    """Change a document's metadata (editors and admins of its desk); the change is audited. Its text is
-    fixed once imported (annotation offsets index into it)."""
+    """Change a document's metadata (editors and admins of its desk); the change is audited. Its text changes
+    only by a new version (``anchoring.document_new_version``), which re-anchors the annotations."""
     access.require(user, document.project_id, Role.EDITOR)
     document = Document.objects.select_for_update().get(pk=document.pk)
     before = document_snapshot(document)

@@ -8,6 +8,7 @@ from annotations.domain.verdicts import Verdict
 from annotations.domain.vocabulary import Role
 from annotations.domain.workflow import TransitionConflict, check_transition
 from annotations.models import Annotation, AuditEvent, Membership, ReviewAssignment
+from annotations.services.anchoring import clear_text_change_flag
 from annotations.services.audit import audit_desk, audit_record, diff, snapshot
 from annotations.services.errors import Conflict, Forbidden, Invalid
 
@@ -70,8 +71,11 @@ def annotation_transition(
     previous = annotation.status
     annotation.status = target
     annotation.version += 1
+    # Submitting it again or reviewing it is the re-check a "text changed" flag asks for; asking for changes
+    # hands the re-check to the author.
+    recheck = clear_text_change_flag(annotation) if action != "request_changes" else {}
     annotation.save()
-    changes = diff(before, snapshot(annotation))
+    changes = {**diff(before, snapshot(annotation)), **recheck}
     audit_record(annotation, AuditEvent.Action.TRANSITION, user, changes=changes, comment=comment.strip(),
                  from_status=previous, to_status=target)  # fmt: skip
     _notify_transition(annotation, action, user, comment.strip())

@@ -15,7 +15,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from annotations import access
-from annotations.domain.vocabulary import ClaimOrigin, ClaimState, Role, SegmentationStatus
+from annotations.domain.vocabulary import (
+    AnchoringStatus,
+    AnchorState,
+    ClaimOrigin,
+    ClaimState,
+    Role,
+    SegmentationStatus,
+)
 from annotations.models import Claim, Document
 from annotations.tasks import segment_document as segment_document_task
 
@@ -104,7 +111,10 @@ def document_segment(*, document_id: int, task_id: str = "") -> SegmentOutcome:
     )
     if task_id:
         claimable |= running & Q(segmentation_task_id=task_id)
-    claimed = Document.objects.filter(claimable, pk=document_id).update(
+    # While a new version's annotations and claims are being placed, the text's claims are not settled: the
+    # re-anchoring asks for segmentation when it is done.
+    settled = ~Q(anchoring_status__in=[AnchoringStatus.PENDING, AnchoringStatus.RUNNING])
+    claimed = Document.objects.filter(claimable, settled, pk=document_id).update(
         segmentation_status=SegmentationStatus.RUNNING,
         segmentation_started_at=claimed_at,
         segmentation_task_id=task_id,
@@ -116,22 +126,36 @@ def document_segment(*, document_id: int, task_id: str = "") -> SegmentOutcome:
         pk=document_id, segmentation_status=SegmentationStatus.RUNNING, segmentation_started_at=claimed_at
     )
     try:
-        body = Document.objects.values_list("body", flat=True).get(pk=document_id)
+        body, version = Document.objects.values_list("body", "version").get(pk=document_id)
         model = load_default()
         segments = [s for s in segment(body) if any(c.isalpha() for c in s.text)]
         scores = model.score([s.text for s in segments])
         with transaction.atomic():
             if not ours.select_for_update().exists():
                 return SegmentOutcome(status="skipped")  # reclaimed by another run meanwhile
+            if ours.exclude(version=version).update(segmentation_status=SegmentationStatus.PENDING,
+                                                    segmentation_started_at=None):  # fmt: skip
+                # A new version of the text arrived while this one was being split: split it again (after its
+                # re-anchoring, which asks for segmentation too: whichever comes second runs).
+                enqueue_segmentation_on_commit(document_id)
+                return SegmentOutcome(status="skipped")
             removed, _ = (
                 Claim.objects.filter(document_id=document_id, origin=ClaimOrigin.MACHINE, state=ClaimState.CANDIDATE)
                 .filter(annotations__isnull=True)
                 .delete()
             )
-            kept = set(Claim.objects.filter(document_id=document_id).values_list("start", "end"))
+            kept = set(Claim.objects.filter(document_id=document_id).exclude(anchor_state=AnchorState.ORPHANED)
+                       .values_list("start", "end"))  # fmt: skip
             created = Claim.objects.bulk_create(
                 [
-                    Claim(document_id=document_id, start=s.start, end=s.end, text=s.text, score=round(score, 6))
+                    Claim(
+                        document_id=document_id,
+                        document_version=version,
+                        start=s.start,
+                        end=s.end,
+                        text=s.text,
+                        score=round(score, 6),
+                    )
                     for s, score in zip(segments, scores, strict=True)
                     if (s.start, s.end) not in kept  # a person's claim on the same span wins
                 ],

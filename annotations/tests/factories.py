@@ -2,7 +2,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from annotations.domain.text import content_sha256
-from annotations.models import Document, Membership, Project, Role
+from annotations.models import Document, DocumentVersion, Membership, Project, Role
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -37,8 +37,16 @@ class DocumentFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Document
+        skip_postgeneration_save = True
 
     project = factory.SubFactory(ProjectFactory)
     title = factory.Sequence(lambda n: f"Article {n}")
     body = factory.Sequence(lambda n: f"The unemployment rate fell to 3.5 percent in 2019 (article {n}).")
     content_sha256 = factory.LazyAttribute(lambda d: content_sha256(d.body))
+
+    @factory.post_generation
+    def first_version(document, create, extracted, **kwargs):
+        """Version 1, as every import (and the data migration) stores it."""
+        if create:
+            DocumentVersion.objects.create(document=document, number=1, body=document.body,
+                                           content_sha256=document.content_sha256, reason="imported")  # fmt: skip

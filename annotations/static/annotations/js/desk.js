@@ -65,7 +65,8 @@ function describe(result) {
   }
   const link = el("a", "", `#${doc.id} “${doc.title}”`);
   link.href = doc.url;
-  row.append(result.status === "imported" ? "imported as " : "duplicate of ", link);
+  const label = { imported: "imported as ", new_version: "new version of " }[result.status] || "duplicate of ";
+  row.append(label, link);
   if (result.status === "imported" && doc.set_aside) {
     row.append(el("span", "muted", ` · ${doc.set_aside.toLocaleString()} characters of boilerplate set aside`));
   }
@@ -152,9 +153,10 @@ async function upload({ file, item }) {
   if (ok) {
     const parts = [];
     if (data.imported) parts.push(`${data.imported} imported`);
+    if (data.new_versions) parts.push(`${data.new_versions} new version${data.new_versions === 1 ? "" : "s"}`);
     if (data.duplicates) parts.push(`${data.duplicates} duplicate${data.duplicates === 1 ? "" : "s"}`);
     if (data.failed) parts.push(`${data.failed} failed`);
-    settle(item, data.failed && !data.imported && !data.duplicates ? "failed" : "done", parts.join(", "));
+    settle(item, data.failed && !data.imported && !data.new_versions && !data.duplicates ? "failed" : "done", parts.join(", "));
   } else {
     settle(item, "failed", rows.length ? "nothing imported" : data.detail);
   }
