@@ -471,3 +471,45 @@ def test_the_annotate_page_of_a_new_version_costs_a_fixed_number_of_queries(
         response = client.get(reverse("document-detail", args=[document.pk]))
 
     assert response.status_code == 200
+
+
+# ---- exports -------------------------------------------------------------------------------------------
+
+
+def test_exports_carry_the_version_each_annotation_refers_to_and_its_anchor_state(api_as, updated, editor):
+    import csv
+    import json
+
+    document, annotations = updated
+    url = reverse("api-project-export", kwargs={"slug": "politics"})
+
+    def export(name):
+        response = api_as(editor).get(url, {"format": name})
+        return b"".join(response.streaming_content).decode()
+
+    records = {r["id"]: r for r in json.loads(export("json"))}
+    rows = {int(r["annotation_id"]): r for r in csv.DictReader(io.StringIO(export("csv")))}
+    targets = {a["id"].rstrip("/").rsplit("/", 1)[1]: a["target"] for a in json.loads(export("webannotation"))}
+
+    orphan, moved = annotations["deleted"], annotations["after"]
+    assert (records[orphan.pk]["document_version"], records[orphan.pk]["anchor_state"]) == (1, "orphaned")
+    assert (records[moved.pk]["document_version"], records[moved.pk]["anchor_state"]) == (2, "ok")
+    assert records[annotations["corrected"].pk]["anchor_state"] == "changed"
+    assert records[orphan.pk]["document"]["version"] == 2
+    assert (rows[orphan.pk]["document_version"], rows[orphan.pk]["anchor_state"]) == ("1", "orphaned")
+    assert targets[str(orphan.pk)]["source"].endswith(f"/documents/{document.pk}/?version=1")
+    assert targets[str(moved.pk)]["source"].endswith(f"/documents/{document.pk}/?version=2")
+
+
+def test_a_jsonl_export_with_an_orphan_imports_the_rest_and_says_what_it_left_out(updated, tmp_path):
+    path = tmp_path / "politics.jsonl"
+    call_command("export_verdicts", "--project", "politics", "--format", "jsonl", "-o", str(path),
+                 stderr=io.StringIO())  # fmt: skip
+    out = io.StringIO()
+
+    call_command("import_verdicts", str(path), "--project", "copy", "--create-project", stdout=out)
+
+    copy = Document.objects.get(project__slug="copy")
+    assert "4 annotations imported" in out.getvalue()
+    assert "1 not imported: exported as orphans" in out.getvalue()
+    assert Annotation.objects.filter(document=copy).count() == 4
