@@ -260,12 +260,15 @@ def can_edit_document(user: AnyUser | None, project: Project | int) -> bool:
     return role is not None and role.at_least(Role.EDITOR)
 
 
-def can_place_annotation(user: AnyUser | None, annotation: Annotation) -> bool:
+def can_place_annotation(user: AnyUser | None, annotation: Annotation, *, role: Role | None = None) -> bool:
     """Who places an annotation by hand on the current text when re-anchoring could not (an orphan): its author,
     while it is theirs to edit, and the desk's editors (a published verdict on deleted words is theirs to
-    settle)."""
-    mine_to_edit = can_edit_content(user, annotation) and annotation.status in EDITABLE_STATUSES
-    return mine_to_edit or can_edit_document(user, annotation.document.project_id)
+    settle). ``role``: the user's role in the desk when the caller knows it already (a page of many)."""
+    if can_edit_content(user, annotation) and annotation.status in EDITABLE_STATUSES:
+        return True
+    if role is not None:
+        return role.at_least(Role.EDITOR)
+    return can_edit_document(user, annotation.document.project_id)
 
 
 def can_see_agreement(user: AnyUser | None, project: Project) -> bool:

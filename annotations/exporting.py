@@ -40,6 +40,7 @@ ANNOTATION_FIELDS = (
     "document__author",
     "document__published_at",
     "document__content_sha256",
+    "document__version",
     "author_id",
     "author__username",
     "original_author",
@@ -55,6 +56,8 @@ ANNOTATION_FIELDS = (
     "rationale",
     "status",
     "version",
+    "document_version",
+    "anchor_state",
     "created_at",
     "updated_at",
 )
@@ -70,7 +73,8 @@ EVIDENCE_FIELDS = (
     "added_by__username",
     "added_at",
 )
-DOCUMENT_FIELDS = ("id", "title", "source_url", "author", "published_at", "content_sha256", "metadata", "body")
+DOCUMENT_FIELDS = ("id", "title", "source_url", "author", "published_at", "content_sha256", "version", "metadata",
+                   "body")  # fmt: skip
 
 
 class UtcIsoTimestamp(Func):
@@ -187,10 +191,9 @@ def _rows(queryset: QuerySet[Annotation], *, documents: bool, chunk_size: int) -
     pending = None  # the next evidence row not yet attached
     started = False
     for values in queryset.values_list(*_select(ANNOTATION_FIELDS, in_sql=in_sql)).iterator(chunk_size=chunk_size):
-        (pk, document_id, title, source_url, doc_author, published_at, sha256, author_id, username, original_author,
-         claim_id,
-         claim_start, claim_end, start, end, quote, prefix, suffix, verdict, rationale, status, version,
-         created_at, updated_at) = values  # fmt: skip
+        (pk, document_id, title, source_url, doc_author, published_at, sha256, current_version, author_id, username,
+         original_author, claim_id, claim_start, claim_end, start, end, quote, prefix, suffix, verdict, rationale,
+         status, version, document_version, anchor_state, created_at, updated_at) = values  # fmt: skip
         if not started:
             pending = next(evidence, None)  # evidence query starts only once there are annotations
             started = True
@@ -226,6 +229,7 @@ def _rows(queryset: QuerySet[Annotation], *, documents: bool, chunk_size: int) -
                 "author": doc_author,
                 "published_at": iso(published_at),
                 "sha256": sha256,
+                "version": current_version,
             },
             "author": {"id": author_id, "username": username},
             "original_author": original_author,
@@ -239,6 +243,8 @@ def _rows(queryset: QuerySet[Annotation], *, documents: bool, chunk_size: int) -
             "rationale": rationale,
             "status": status,
             "version": version,
+            "document_version": document_version,
+            "anchor_state": anchor_state,
             "created_at": iso(created_at),
             "updated_at": iso(updated_at),
             "evidence": items,
@@ -250,7 +256,7 @@ def _passthrough(value):
 
 
 def _advance_to(document_rows: Iterator[tuple], document_id: int, iso: Callable) -> dict | None:
-    for pk, title, source_url, author, published_at, sha256, metadata, body in document_rows:
+    for pk, title, source_url, author, published_at, sha256, version, metadata, body in document_rows:
         if pk == document_id:
             return {
                 "type": "document",
@@ -260,6 +266,7 @@ def _advance_to(document_rows: Iterator[tuple], document_id: int, iso: Callable)
                 "author": author,
                 "published_at": iso(published_at),
                 "sha256": sha256,
+                "version": version,
                 "metadata": metadata,
                 "body": body,
             }

@@ -30,6 +30,9 @@ object per line, each with a ``type``:
   person-made, accepted claim is created for it (machine segmentation never replaces those).
 * An annotation that already existed in the project before this import (same document, author, span,
   verdict and rationale) is skipped, so importing the same file twice adds nothing.
+* An annotation exported as an orphan (``anchor_state`` "orphaned": its words are not in the current text the
+  file carries, its offsets are those of an older version) cannot be placed in that text: it is not imported,
+  and the report counts it (``orphans_not_imported``) rather than the whole file failing on its quote.
 * All or nothing: one transaction per file; the first bad line stops the import with
   ``FILE:LINE: reason`` and nothing is written.
 """
@@ -49,7 +52,7 @@ from django.db.models import Max
 from annotations import services
 from annotations.domain.spans import SpanError, validate_span
 from annotations.domain.text import content_sha256
-from annotations.domain.vocabulary import AnnotationStatus
+from annotations.domain.vocabulary import AnchorState, AnnotationStatus
 from annotations.models import Annotation, Document, Project
 
 MISSING = object()
@@ -75,6 +78,7 @@ class VerdictImportReport:
     documents_matched: int = 0
     annotations_created: int = 0
     annotations_skipped: int = 0
+    orphans_not_imported: int = 0  # exported as orphans: their words are not in the document's text
     evidence_created: int = 0
     states_capped: int = 0  # desk import: arrived as submitted though the file gave another state
     authors_not_members: list[str] = field(default_factory=list)  # desk import: recorded as "originally by"
@@ -87,6 +91,7 @@ class VerdictImportReport:
             "documents_matched": self.documents_matched,
             "annotations_created": self.annotations_created,
             "annotations_skipped": self.annotations_skipped,
+            "orphans_not_imported": self.orphans_not_imported,
             "evidence_created": self.evidence_created,
         }
         if self.restore:
@@ -103,6 +108,9 @@ class VerdictImportReport:
             f"{self.annotations_skipped} skipped (already present); documents: {self.documents_created} created, "
             f"{self.documents_matched} matched"
         )
+        if self.orphans_not_imported:
+            text += (f"; {self.orphans_not_imported} not imported: exported as orphans, their words are not in "
+                     "the document's current text")  # fmt: skip
         if self.users_created:
             text += f"; {len(self.users_created)} inactive user(s) created: {', '.join(self.users_created)}"
         if self.states_capped:
@@ -322,6 +330,9 @@ class _Importer:
     def annotation(self, record: dict) -> None:
         reference = self.get(record, "document", dict)
         document = self.find_document(reference)
+        if record.get("anchor_state") == AnchorState.ORPHANED:
+            self.report.orphans_not_imported += 1
+            return
         author, original_author = self.person(record.get("author"), "author")
         if self.restore:  # an annotation that came from elsewhere keeps saying so
             original_author = self.get(record, "original_author", str, "")[:300]

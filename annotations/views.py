@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
@@ -81,10 +81,32 @@ def _dashboard_filters(request: HttpRequest) -> tuple[selectors.DashboardFilters
     return selectors.DashboardFilters(q=q, assignee=assignee, **values), problems
 
 
+def _version_param(request: HttpRequest, name: str) -> int | None:
+    """A version number from the query string (absent or empty: None); Invalid naming ``name`` otherwise."""
+    value = request.GET.get(name, "")
+    if value == "":
+        return None
+    if not (value.isascii() and value.isdigit() and len(value) <= 9) or int(value) < 1:
+        raise services.Invalid(f"{name}: must be a version number (1, 2, …)")
+    return int(value)
+
+
+def _bad_request(exc: services.AppError) -> HttpResponse:
+    return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+
+
 @login_required
 def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
-    """The annotate page: the text as one node, candidate claims, and a JSON config for annotate.js."""
+    """The annotate page: the text as one node, candidate claims, and a JSON config for annotate.js. With
+    ``?version=N`` of an older version: that text, read-only."""
     document = access.document_for_user(request.user, document_id)
+    try:
+        number = _version_param(request, "version")
+        if number is not None and number != document.version:
+            version = selectors.document_version(document, number)
+            return render(request, "annotations/document_version.html", {"document": document, "version": version})
+    except services.Invalid as exc:
+        return _bad_request(exc)
     order = "position" if request.GET.get("order") == "position" else "score"
     threshold = selectors.checkworthy_threshold()
     claims = list(selectors.document_claims(document, order=order, threshold=threshold, distinct=True,
@@ -92,6 +114,7 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
     claims_more = len(claims) > CLAIM_PAGE
     claims = selectors.with_occurrences(document, claims[:CLAIM_PAGE])
     api_root = reverse("api-projects").removesuffix("projects/")  # "/api/v1/": every endpoint hangs off it
+    abilities = access.desk_abilities(request.user, document.project, fetched=document)
     verdicts = [
         {
             "value": v.value,
@@ -104,7 +127,7 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
     config = {
         "documentId": document.pk,
         "segmentation": {"status": document.segmentation_status, "labels": dict(SegmentationStatus.choices)},
-        "canReview": access.desk_abilities(request.user, document.project, fetched=document).can_review,
+        "canReview": abilities.can_review,
         "user": {"id": request.user.pk, "username": request.user.get_username()},
         "verdicts": verdicts,
         "stances": [{"value": value, "label": label} for value, label in Stance.choices],
@@ -117,7 +140,10 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
         "factCheckUrl": reverse("fact-check", args=[0]),  # the public page of a published verdict
         "reviewUrl": reverse("review-screen", args=[0]),  # editors: the review screen of an annotation
         "csrfToken": get_token(request),  # also makes sure the csrftoken cookie is set
+        "version": document.version,  # annotations on another version's text (orphans) are never drawn
     }
+    anchoring = selectors.anchoring_summary(request.user, document)
+    placeable = {a.pk for a in anchoring.orphaned if access.can_place_annotation(request.user, a, role=abilities.role)}
     context = {
         "document": document,
         "set_aside": selectors.set_aside(document),
@@ -128,8 +154,27 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
         "threshold": threshold,
         "verdicts": verdicts,
         "annotate_config": config,
+        "anchoring": anchoring,
+        "can_place": placeable,
+        "older_versions": range(document.version - 1, 0, -1),
     }
     return render(request, "annotations/document_detail.html", context)
+
+
+@login_required
+def document_diff(request: HttpRequest, document_id: int) -> HttpResponse:
+    """What changed between two versions of a document's text, word by word (``?from=&to=``; default: the
+    current version and the one before it)."""
+    document = access.document_for_user(request.user, document_id)
+    try:
+        new = _version_param(request, "to") or document.version
+        old = _version_param(request, "from") or max(1, new - 1)
+        diff = selectors.document_diff(document, old, new)
+    except services.Invalid as exc:
+        return _bad_request(exc)
+    versions = selectors.document_versions(document)
+    return render(request, "annotations/document_diff.html", {"document": document, "diff": diff,
+                                                              "versions": versions})  # fmt: skip
 
 
 @login_required
@@ -195,6 +240,8 @@ def review_screen(request: HttpRequest, annotation_id: int) -> HttpResponse:
                       "verdict": Verdict(a.verdict) if a.verdict else None})  # fmt: skip
     verdicts = [c["annotation"].verdict for c in cards if c["annotation"].verdict]
     body = document.body
+    if annotation.document_version != document.version:  # an orphan: its words in the text it was made on
+        body = selectors.document_version(document, annotation.document_version).body
     context = {
         "annotation": annotation, "document": document, "cards": cards,
         "before": body[max(0, annotation.start - REVIEW_CONTEXT) : annotation.start],

@@ -79,13 +79,15 @@ class ReviewQueueAdmin(ScopedAdmin):
     project_path = "document__project"
     list_display = ["short_quote", "short_rationale", "evidence_count", "document_link", "verdict", "writer", "age",
                     "agreement", "state"]  # fmt: skip
-    list_filter = ["status", DisagreementFilter, "document__project", "verdict", ProjectAuthorFilter]
+    # anchor_state: after a new version of an article, "changed" finds the verdicts whose words changed.
+    list_filter = ["status", "anchor_state", DisagreementFilter, "document__project", "verdict", ProjectAuthorFilter]
     search_fields = ["quote", "rationale"]
     ordering = ["updated_at"]
     list_select_related = ["document", "author"]
     actions = ["approve", "request_changes", "reject"]
     inlines = [EvidenceReadOnlyInline]
-    fields = ["document_link", "quote", "verdict", "rationale", "status", "author", "version", "history"]
+    fields = ["document_link", "quote", "verdict", "rationale", "status", "anchor_state", "document_version", "author",
+              "version", "history"]  # fmt: skip
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:

@@ -5,16 +5,23 @@ turn one row into one record of a format, and ``iter_*`` turn a stream of rows i
 
 An **annotation row** is a plain dict::
 
-    {"id": 17, "document": {"id", "title", "source_url", "author", "published_at", "sha256"},
+    {"id": 17, "document": {"id", "title", "source_url", "author", "published_at", "sha256", "version"},
      "author": {"id", "username"}, "claim": {"id", "start", "end"} | None,
-     "start", "end", "quote", "prefix", "suffix",          # code points of the document body
+     "start", "end", "quote", "prefix", "suffix",          # code points of version ``document_version``
      "verdict": "false" | "",  "rationale", "status", "version", "created_at", "updated_at",
+     "document_version": 2, "anchor_state": "ok" | "changed" | "orphaned",
      "evidence": [{"id", "url", "title", "quoted_passage", "stance", "added_by": {"id", "username"},
                    "added_at"}]}
 
+``document.version`` is the document's current version, ``document_version`` the version of the text the
+annotation's offsets and quote refer to: the same, except for an orphan (``anchor_state`` "orphaned": its words
+are not in the current text; it keeps those of the version it was made on). Rows written before versions
+existed have neither: read as version 1, "ok".
+
 and a **document row** (JSON Lines only, written once, before the first annotation of its document)::
 
-    {"type": "document", "id", "title", "source_url", "author", "published_at", "sha256", "metadata", "body"}
+    {"type": "document", "id", "title", "source_url", "author", "published_at", "sha256", "version", "metadata",
+     "body"}  # body: the current version's text
 
 Timestamps are ISO 8601 UTC text with microseconds and a ``Z`` (``datetime`` objects are accepted too and
 formatted the same way): ``2025-03-14T10:00:00.000000Z``.
@@ -164,6 +171,7 @@ def annotation_record(row: dict) -> dict:
             "author": document["author"],
             "published_at": iso_datetime(document["published_at"]),
             "sha256": document["sha256"],
+            "version": document.get("version", 1),
         },
         "author": _user(row["author"]),
         "original_author": row.get("original_author", ""),
@@ -177,6 +185,8 @@ def annotation_record(row: dict) -> dict:
         "rationale": row["rationale"],
         "status": row["status"],
         "version": row["version"],
+        "document_version": row.get("document_version", 1),
+        "anchor_state": row.get("anchor_state", "ok"),
         "created_at": iso_datetime(row["created_at"]),
         "updated_at": iso_datetime(row["updated_at"]),
         "evidence": [
@@ -204,6 +214,7 @@ def document_record(document: dict) -> dict:
         "author": document["author"],
         "published_at": iso_datetime(document["published_at"]),
         "sha256": document["sha256"],
+        "version": document.get("version", 1),
         "metadata": document["metadata"],
         "body": document["body"],
     }
@@ -228,6 +239,8 @@ CSV_COLUMNS = [
     "status",
     "created_at",
     "updated_at",
+    "document_version",
+    "anchor_state",
 ]
 EVIDENCE_URL_SEPARATOR = " "  # URLs never contain a raw space
 
@@ -252,6 +265,8 @@ def csv_row(row: dict) -> list:
         row["status"],
         iso_datetime(row["created_at"]),
         iso_datetime(row["updated_at"]),
+        row.get("document_version", 1),
+        row.get("anchor_state", "ok"),
     ]
     return [cell_safe(value) for value in values]
 
@@ -293,8 +308,10 @@ def web_annotation(row: dict, links: ExportLinks) -> dict:
     """W3C Web Annotation (JSON-LD, context ``http://www.w3.org/ns/anno.jsonld``).
 
     Target: the document with a TextQuoteSelector (exact/prefix/suffix) and a TextPositionSelector
-    (start/end in code points, as the model counts). Bodies: the verdict label and the rationale as
-    TextualBodies with purpose ``assessing`` (in that order), each evidence URL as a SpecificResource
+    (start/end in code points, as the model counts); after the document's text changed (``document.version``
+    above 1), its source names the version the selectors refer to (``…/documents/ID/?version=N``). Bodies:
+    the verdict label and the rationale as TextualBodies with purpose ``assessing`` (in that order), each
+    evidence URL as a SpecificResource
     body (``source`` = the URL) with purpose ``linking``. Motivation: ``assessing`` when there is a
     verdict or rationale, else ``linking`` (evidence only) or ``highlighting``.
     """
@@ -308,9 +325,12 @@ def web_annotation(row: dict, links: ExportLinks) -> dict:
     # SpecificResource whose source is the evidence URL.
     bodies.extend({"type": "SpecificResource", "purpose": "linking", "source": item["url"]} for item in row["evidence"])
     motivation = "assessing" if (row["verdict"] or row["rationale"]) else "linking" if bodies else "highlighting"
+    source = links.document.format(id=document["id"])
+    if document.get("version", 1) > 1:
+        source += f"?version={row.get('document_version', 1)}"
     target: dict = {
         "type": "SpecificResource",
-        "source": links.document.format(id=document["id"]),
+        "source": source,
         "selector": [
             {"type": "TextQuoteSelector", "exact": row["quote"], "prefix": row["prefix"], "suffix": row["suffix"]},
             {"type": "TextPositionSelector", "start": row["start"], "end": row["end"]},

@@ -381,3 +381,135 @@ def test_a_segmentation_that_read_the_old_text_stores_nothing_and_runs_again(
     document.refresh_from_db()
     assert (outcome.status, document.segmentation_status, Claim.objects.count()) == ("skipped", "pending", 0)
     assert len(callbacks) == 1  # enqueued again, for the new text
+
+
+# ---- the pages -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def updated(seeded, project, editor, django_capture_on_commit_callbacks):
+    """The seeded article after the corrected re-import."""
+    document, annotations = seeded
+    reimport(project, editor, django_capture_on_commit_callbacks)
+    document.refresh_from_db()
+    return document, {name: Annotation.objects.get(pk=a.pk) for name, a in annotations.items()}
+
+
+def test_the_annotate_page_says_what_needs_a_recheck_and_lists_the_orphans(client, updated, reviewer, other_reviewer):
+    document, annotations = updated
+    client.force_login(reviewer)
+
+    page = client.get(reverse("document-detail", args=[document.pk])).content.decode()
+    client.force_login(other_reviewer)
+    theirs = client.get(reverse("document-detail", args=[document.pk])).content.decode()
+
+    assert "Version 2 (updated" in page
+    assert "1 annotation needs re-check" in page and "1 could not be placed" in page
+    assert f'<li data-id="{annotations["deleted"].pk}">' in page and QUOTES["deleted"] in page
+    assert page.count('data-action="place"') == 1  # the author may place it
+    assert 'data-action="place"' not in theirs  # another reviewer sees it, but may not place it
+    assert "?from=1&amp;to=2" in page and "?version=1" in page
+
+
+def test_an_old_version_is_shown_read_only_and_a_bad_version_is_a_400(client, updated, reviewer):
+    document, _ = updated
+    client.force_login(reviewer)
+    url = reverse("document-detail", args=[document.pk])
+
+    old = client.get(url, {"version": 1})
+    current = client.get(url, {"version": 2})
+    bad = [client.get(url, {"version": value}) for value in ("3", "0", "one")]
+
+    assert old.status_code == 200 and DELETED.strip() in old.content.decode()
+    assert "read-only" in old.content.decode() and b"annotate.js" not in old.content
+    assert current.status_code == 200 and b"annotate.js" in current.content
+    assert [r.status_code for r in bad] == [400, 400, 400]
+    assert all(b"version" in r.content for r in bad)
+
+
+def test_the_diff_page_marks_what_was_inserted_and_deleted(client, updated, reviewer, outsider):
+    document, _ = updated
+    url = reverse("document-diff", args=[document.pk])
+    client.force_login(reviewer)
+
+    page = client.get(url, {"from": 1, "to": 2}).content.decode()
+    same = client.get(url, {"from": 2, "to": 2}).content.decode()
+    bad = client.get(url, {"from": "9"})
+    client.force_login(outsider)
+    hidden = client.get(url)
+
+    assert "<del>11</del><ins>12</ins>" in page
+    assert "<ins>Update, December 3" in page and "<del>Anna Podgornaya" in page
+    assert "The two versions have the same text." in same
+    assert (bad.status_code, hidden.status_code) == (400, 404)
+
+
+def test_the_review_screen_flags_a_published_verdict_on_changed_words(
+    client, seeded, project, reviewer, editor, desk_admin, django_capture_on_commit_callbacks
+):
+    _, annotations = seeded
+    published = annotations["corrected"]
+    for action, who in (("submit", reviewer), ("approve", editor), ("publish", desk_admin)):
+        services.annotation_transition(annotation_id=published.pk, user=who, action=action)
+    reimport(project, desk_admin, django_capture_on_commit_callbacks)
+    client.force_login(editor)
+
+    page = client.get(reverse("review-screen", args=[published.pk])).content.decode()
+
+    assert 'data-flag="changed"' in page and "This verdict is published: correct or retract it" in page
+
+
+def test_the_annotate_page_of_a_new_version_costs_a_fixed_number_of_queries(
+    client, updated, reviewer, django_assert_num_queries
+):
+    document, _ = updated
+    client.force_login(reviewer)
+    client.get(reverse("document-detail", args=[document.pk]))  # warm the session and the model cache
+
+    # The 7 of any annotate page, + the current version's date and the flagged annotations (one query each).
+    with django_assert_num_queries(9):
+        response = client.get(reverse("document-detail", args=[document.pk]))
+
+    assert response.status_code == 200
+
+
+# ---- exports -------------------------------------------------------------------------------------------
+
+
+def test_exports_carry_the_version_each_annotation_refers_to_and_its_anchor_state(api_as, updated, editor):
+    import csv
+    import json
+
+    document, annotations = updated
+    url = reverse("api-project-export", kwargs={"slug": "politics"})
+
+    def export(name):
+        response = api_as(editor).get(url, {"format": name})
+        return b"".join(response.streaming_content).decode()
+
+    records = {r["id"]: r for r in json.loads(export("json"))}
+    rows = {int(r["annotation_id"]): r for r in csv.DictReader(io.StringIO(export("csv")))}
+    targets = {a["id"].rstrip("/").rsplit("/", 1)[1]: a["target"] for a in json.loads(export("webannotation"))}
+
+    orphan, moved = annotations["deleted"], annotations["after"]
+    assert (records[orphan.pk]["document_version"], records[orphan.pk]["anchor_state"]) == (1, "orphaned")
+    assert (records[moved.pk]["document_version"], records[moved.pk]["anchor_state"]) == (2, "ok")
+    assert records[annotations["corrected"].pk]["anchor_state"] == "changed"
+    assert records[orphan.pk]["document"]["version"] == 2
+    assert (rows[orphan.pk]["document_version"], rows[orphan.pk]["anchor_state"]) == ("1", "orphaned")
+    assert targets[str(orphan.pk)]["source"].endswith(f"/documents/{document.pk}/?version=1")
+    assert targets[str(moved.pk)]["source"].endswith(f"/documents/{document.pk}/?version=2")
+
+
+def test_a_jsonl_export_with_an_orphan_imports_the_rest_and_says_what_it_left_out(updated, tmp_path):
+    path = tmp_path / "politics.jsonl"
+    call_command("export_verdicts", "--project", "politics", "--format", "jsonl", "-o", str(path),
+                 stderr=io.StringIO())  # fmt: skip
+    out = io.StringIO()
+
+    call_command("import_verdicts", str(path), "--project", "copy", "--create-project", stdout=out)
+
+    copy = Document.objects.get(project__slug="copy")
+    assert "4 annotations imported" in out.getvalue()
+    assert "1 not imported: exported as orphans" in out.getvalue()
+    assert Annotation.objects.filter(document=copy).count() == 4

@@ -74,6 +74,7 @@ MATRIX = {
     "desk-settings": ("slug", PAGE),
     "desk-agreement": ("slug", PAGE),
     "document-detail": ("document", PAGE),
+    "document-diff": ("document", PAGE),
     "fact-check": ("published", [200] * 7),  # public: a published verdict
     "review-screen": ("annotation", statuses(302, 404, 200, reviewers=403)),
     "evidence-archive": ("evidence", PAGE),

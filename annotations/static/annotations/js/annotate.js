@@ -27,6 +27,7 @@ import { deleteAnnotation, isDirty, openExisting, wirePanel } from "./annotate/p
 import { loadAnnotations, poll, schedulePoll, wireSync } from "./annotate/sync.js";
 import { loadClaims, wireClaims } from "./annotate/claims.js";
 import { wireThread } from "./annotate/thread.js";
+import { wireOrphans } from "./annotate/orphans.js";
 import { wireKeys } from "./annotate/keys.js";
 import { wirePointer } from "./annotate/pointer.js";
 
@@ -40,6 +41,7 @@ function wire() {
   wireList({ openExisting, deleteAnnotation, isDirty, poll });
   wireClaims({ openExisting, isDirty });
   wireThread();
+  wireOrphans();
   wireSync();
 }
 

@@ -3,7 +3,7 @@
 // CSS.highlights (styled by ::highlight() in annotate.css), so 2,000 annotations cost no DOM nodes and no
 // re-layout, and overlaps and nesting are painted by the browser.
 
-import { anns, authorName, cfg, HAS_HIGHLIGHTS, isMine } from "./state.js";
+import { anns, authorName, cfg, HAS_HIGHLIGHTS, isMine, isPlaced } from "./state.js";
 import { LEN, staticRange } from "./text.js";
 
 /** Whose annotations are shown: everyone's, mine, or one reviewer's (read it; change it with showLayer). */
@@ -23,6 +23,7 @@ if (HAS_HIGHLIGHTS) {
 }
 
 function isVisible(a) {
+  if (!isPlaced(a)) return false; // an orphan (listed in the banner), or offsets of another version of the text
   if (layer.kind === "mine") return isMine(a);
   if (layer.kind === "reviewer") return authorName(a) === layer.reviewer;
   return true;
@@ -45,7 +46,7 @@ export function store(row) {
   const old = anns.get(row.id);
   if (old && row.version < old.version) return false; // an older echo of a write we already applied
   row.range = old && old.start === row.start && old.end === row.end ? old.range : null;
-  if (!row.range && row.end <= LEN && row.start < row.end) row.range = staticRange(row.start, row.end);
+  if (!row.range && isPlaced(row) && row.end <= LEN && row.start < row.end) row.range = staticRange(row.start, row.end);
   anns.set(row.id, row);
   visibleCache = null;
   return true;

@@ -37,6 +37,7 @@ function listItem(a) {
     "button",
     { type: "button", class: "ann-open", "data-action": "open" },
     swatch(a.verdict),
+    a.anchor_state === "changed" ? el("span", { class: "badge changed", text: "text changed — re-check" }) : null,
     el("span", { class: "ann-quote", text: `“${quote}”` }),
     el("span", { class: "ann-meta", text: `${mine ? "you" : authorName(a)} · ${statusLabel(a.status)}` }),
   );

@@ -2,7 +2,7 @@
 // frame), a selection made with the mouse opens the panel for it (or, with one of your annotations open,
 // becomes the place to move it to), and a click on a highlight opens the annotation.
 
-import { bodyEl, panel } from "./state.js";
+import { bodyEl, panel, placing } from "./state.js";
 import { charAt, selectionSpan, selectSpan, snapToWords } from "./text.js";
 import { covering } from "./highlights.js";
 import { hideTooltip, showTooltip } from "./marks.js";
@@ -38,6 +38,7 @@ function onMouseUp(event) {
     if (snapped.start !== span.start || snapped.end !== span.end) selectSpan(snapped.start, snapped.end);
     span = snapped;
   }
+  if (span && placing.id !== null) return; // the passage for an annotation being placed by hand (orphans.js)
   if (span && panel.mode === "edit") return noteMoveSelection(span);
   if (span) return openNew(span, { opener: bodyEl, startedAt: event.timeStamp });
   if (event.button !== 0 || !pressAt || Math.abs(event.clientX - pressAt.x) + Math.abs(event.clientY - pressAt.y) > 4) return;

@@ -37,6 +37,13 @@ export const panel = {
   evidenceForm: null,
 };
 
+/** An annotation being placed by hand on the text (orphans.js): its id, and the passage selected for it. While
+ * one is, a mouse selection in the text does not open the panel (pointer.js). */
+export const placing = { id: null, span: null };
+
+/** Whether an annotation is on the text this page shows: not an orphan, and on this version of it. */
+export const isPlaced = (a) => a.anchor_state !== "orphaned" && a.document_version === cfg.version;
+
 /** The annotations last described at the keyboard caret (ids joined by ","): reset when the tooltip hides. */
 export const caretNote = { covering: "" };
 

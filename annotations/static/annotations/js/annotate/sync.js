@@ -10,6 +10,7 @@ import { scheduleRender } from "./list.js";
 import { closePanel, panelNoticeChange } from "./panel.js";
 
 let syncCursor = null;
+let newerTextSeen = false; // annotations placed on a newer version of the text than the page shows
 
 async function fetchAll(extra) {
   const rows = [];
@@ -44,6 +45,10 @@ export function poll() {
       pollFailures = 0;
       syncCursor = result.sync ?? syncCursor;
       let fresh = 0;
+      if (!newerTextSeen && result.rows.some((row) => row.document_version > cfg.version)) {
+        newerTextSeen = true;
+        announce("This article has a new version: reload the page to see the annotations on it.", { error: true });
+      }
       for (const row of result.rows) {
         const known = anns.has(row.id);
         if (store(row) && !known && !isMine(row)) fresh++;
