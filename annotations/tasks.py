@@ -16,18 +16,25 @@ def health_check() -> dict:
     return selectors.health_summary()
 
 
+# The document tasks: a worker that dies mid-run leaves the message to be redelivered; transient database errors
+# (only those) are retried with jittered back-off.
+_DOCUMENT_TASK = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (OperationalError, InterfaceError),
+    "retry_backoff": True,
+    "retry_backoff_max": 120,
+    "retry_jitter": True,
+    "max_retries": 5,
+}
+
+
 @shared_task(
     name="annotations.segment_document",
-    acks_late=True,  # a worker that dies mid-run leaves the message to be redelivered
-    reject_on_worker_lost=True,
     soft_time_limit=90,  # raises SoftTimeLimitExceeded inside the service: the document is marked failed
     time_limit=120,  # hard kill; the document then looks stale and is reclaimed (SEGMENTATION_STALE_AFTER)
-    autoretry_for=(OperationalError, InterfaceError),  # transient database errors only
-    retry_backoff=True,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=5,
     bind=True,
+    **_DOCUMENT_TASK,
 )
 def segment_document(self, document_id: int) -> dict:
     from annotations import services
@@ -39,15 +46,9 @@ def segment_document(self, document_id: int) -> dict:
 
 @shared_task(
     name="annotations.reanchor_document",
-    acks_late=True,  # a worker that dies mid-run leaves the message to be redelivered
-    reject_on_worker_lost=True,
     soft_time_limit=240,  # 2,000 annotations take a few seconds; this is for a pathological text
     time_limit=300,  # hard kill; the document then looks stale and is reclaimed (SEGMENTATION_STALE_AFTER)
-    autoretry_for=(OperationalError, InterfaceError),  # transient database errors only
-    retry_backoff=True,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=5,
+    **_DOCUMENT_TASK,
 )
 def reanchor_document(document_id: int, version: int) -> dict:
     """Place a document's annotations and claims on its new version (``services.document_reanchor``; safe to
