@@ -234,6 +234,7 @@ class DeskAbilities:
     role: Role | None
     can_review: bool
     can_manage_members: bool
+    can_edit_documents: bool  # metadata and a corrected text (``can_edit_document``)
 
 
 def desk_abilities(user: AnyUser | None, project: Project, *, fetched: object = None) -> DeskAbilities:
@@ -245,6 +246,7 @@ def desk_abilities(user: AnyUser | None, project: Project, *, fetched: object = 
         role=role,
         can_review=role is not None and role.at_least(Role.EDITOR),
         can_manage_members=role is not None and role.at_least(Role.ADMIN),
+        can_edit_documents=_edits_documents(role),
     )
 
 
@@ -256,7 +258,10 @@ def can_review(user: AnyUser | None, project: Project | int) -> bool:
 def can_edit_document(user: AnyUser | None, project: Project | int) -> bool:
     """Editors and admins of the desk change a document: its metadata, and its text (a new version, which moves
     everyone's annotations). Reviewers import articles, but a new version of one is an editor's decision."""
-    role = role_in(user, project)
+    return _edits_documents(role_in(user, project))
+
+
+def _edits_documents(role: Role | None) -> bool:
     return role is not None and role.at_least(Role.EDITOR)
 
 

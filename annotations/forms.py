@@ -43,3 +43,16 @@ class InviteForm(forms.Form):
         help_text="An address without an account gets one, and an e-mail to choose a password.",
     )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.REVIEWER)
+
+
+class DocumentTextForm(forms.Form):
+    """A corrected text for a document: stored as its next version (``services.document_new_version``)."""
+
+    body = forms.CharField(
+        label="Text", strip=False, max_length=10_000_000, widget=forms.Textarea(attrs={"rows": 24}),
+        help_text="The whole corrected article. It is cleaned as an import is; the annotations are then placed on it.",
+    )  # fmt: skip
+    reason = forms.CharField(
+        required=False, max_length=500, label="What changed",
+        help_text="Shown in the version history, e.g. “Corrected troop numbers (editor's note of 3 December)”.",
+    )  # fmt: skip

@@ -105,6 +105,9 @@ class Document(models.Model):
     )  # fmt: skip
     anchoring_error = models.TextField(blank=True)
     anchoring_started_at = models.DateTimeField(null=True, blank=True)
+    anchoring_task_id = models.CharField(
+        max_length=64, blank=True, help_text="The re-anchoring task run that holds the document while it is running."
+    )
 
     class Meta:
         ordering = ["-imported_at", "-id"]

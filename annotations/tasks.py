@@ -48,14 +48,16 @@ def segment_document(self, document_id: int) -> dict:
     name="annotations.reanchor_document",
     soft_time_limit=240,  # 2,000 annotations take a few seconds; this is for a pathological text
     time_limit=300,  # hard kill; the document then looks stale and is reclaimed (SEGMENTATION_STALE_AFTER)
+    bind=True,
     **_DOCUMENT_TASK,
 )
-def reanchor_document(document_id: int, version: int) -> dict:
+def reanchor_document(self, document_id: int, version: int) -> dict:
     """Place a document's annotations and claims on its new version (``services.document_reanchor``; safe to
     run twice: it claims the document at this version and only moves what still refers to an older one)."""
     from annotations import services
 
-    outcome = services.document_reanchor(document_id=document_id, version=version)
+    # As for segmentation, the task id survives a redelivery and lets that run reclaim the document.
+    outcome = services.document_reanchor(document_id=document_id, version=version, task_id=self.request.id or "")
     return {"status": outcome.status, "placed": outcome.placed, "changed": outcome.changed,
             "orphaned": outcome.orphaned}  # fmt: skip
 

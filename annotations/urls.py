@@ -10,6 +10,7 @@ urlpatterns = [
     path("projects/<slug:slug>/agreement/", views.agreement, name="desk-agreement"),
     path("documents/<int:document_id>/", views.document_detail, name="document-detail"),
     path("documents/<int:document_id>/diff/", views.document_diff, name="document-diff"),
+    path("documents/<int:document_id>/correct/", views_desk.document_correct, name="document-correct"),
     path("fact-checks/<int:annotation_id>/", views.fact_check, name="fact-check"),
     path("review/<int:annotation_id>/", views.review_screen, name="review-screen"),
     path("evidence/<int:evidence_id>/archive/", views.evidence_archive, name="evidence-archive"),

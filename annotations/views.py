@@ -156,6 +156,7 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
         "annotate_config": config,
         "anchoring": anchoring,
         "can_place": placeable,
+        "can_edit_text": abilities.can_edit_documents,
         "older_versions": range(document.version - 1, 0, -1),
     }
     return render(request, "annotations/document_detail.html", context)

@@ -1,5 +1,6 @@
-"""Desk setup in the browser: create a desk (site admins), its settings and members (its admins). Thin:
-forms shape the input, services decide (their typed errors become form errors or messages)."""
+"""Desk setup in the browser: create a desk (site admins), its settings and members (its admins), and a
+corrected text for one of its documents (its editors). Thin: forms shape the input, services decide (their
+typed errors become form errors or messages)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 from annotations import access, selectors, services
 from annotations.domain.errors import AppError
 from annotations.domain.vocabulary import Role
-from annotations.forms import DeskCreateForm, DeskForm, InviteForm
+from annotations.forms import DeskCreateForm, DeskForm, DocumentTextForm, InviteForm
 
 
 @login_required
@@ -104,3 +105,26 @@ def _remove(request: HttpRequest, project, data) -> str:
 
 
 _ACTIONS = {"desk": _save_desk, "invite": _invite, "role": _change_role, "remove": _remove}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_correct(request: HttpRequest, document_id: int) -> HttpResponse:
+    """Editors and admins of the desk store a corrected text as the document's next version; its annotations
+    and claims are then placed on it in the background (the document page says how it went)."""
+    document = access.document_for_user(request.user, document_id, need=Role.EDITOR)
+    form = DocumentTextForm(request.POST or None, initial={"body": document.body})
+    if request.method == "POST" and form.is_valid():
+        try:
+            outcome = services.document_new_version(document=document, user=request.user, **form.cleaned_data)
+        except AppError as exc:
+            form.add_error("body", str(exc))
+        else:
+            if outcome.created:
+                placing = "the annotations are being placed on it"
+                messages.success(request, f"Saved as version {outcome.version}; {placing}.")
+            else:
+                messages.info(request, "The text is the same as the current version's: nothing was stored.")
+            return redirect("document-detail", document_id=document.pk)
+    context = {"document": document, "form": form}
+    return render(request, "annotations/document_correct.html", context, status=400 if form.errors else 200)

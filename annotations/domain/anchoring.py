@@ -8,8 +8,9 @@ the wrong sentence is worse than none, because a fact-checker would trust it.
 The strategy is the Hypothesis client's (``match-quote.ts``), made stricter about context:
 
 1. **position** — the quote still sits at its old offset and its context agrees: keep it;
-2. **exact** — the quote occurs verbatim elsewhere: pick the occurrence whose prefix/suffix agree best,
-   nearer the old position on a tie;
+2. **exact** — the quote occurs verbatim elsewhere: of the occurrences whose context agrees on both sides,
+   the one nearest the old position (a repeated passage is told apart by where it was); failing that, the
+   occurrence whose prefix/suffix agree best;
 3. **fuzzy** — the quote was lightly edited (typo fixed, punctuation, quote style, spacing): an
    approximate search (edlib, Myers' bit-vector edit distance, "HW" infix mode) for the quote *with*
    its context, then for the quote alone, first in a window around the old position, then in the whole
@@ -112,12 +113,17 @@ def anchor_detail(
         if (kept.prefix_similarity + kept.suffix_similarity) / 2 >= thresholds.position_context:
             return kept
     occurrences = _occurrences(text, exact, start)
-    verbatim = _best(scorer.score(at, at + len(exact)) for at in occurrences)
-    if verbatim is not None and min(verbatim.prefix_similarity, verbatim.suffix_similarity) >= thresholds.context:
-        return verbatim  # the quote and both sides of its context: nothing approximate can do better
-    candidates = (
-        [] if verbatim is None or not _verbatim_holds(verbatim, occurrences, scorer, thresholds) else [verbatim]
-    )
+    scored = [scorer.score(at, at + len(exact)) for at in occurrences]
+    holding = [a for a in scored if _verbatim_holds(a, occurrences, scorer, thresholds)]
+    # Several verbatim places whose context agrees are a repeated passage (a transcript's repeated exchange, a
+    # list of links): the one nearest the old position is the annotated one, even when an edit next to it
+    # spoiled one side of its context and the other copy's is intact (the issue's order: position, then the
+    # exact match nearest it). Scores decide only without an old position.
+    nearest = min(holding, key=lambda a: (scorer.distance(a), -a.score, a.start)) if holding else None
+    both_sides = any(min(a.prefix_similarity, a.suffix_similarity) >= thresholds.context for a in holding)
+    if nearest is not None and both_sides:
+        return nearest  # nothing approximate can do better than a verbatim quote with its context
+    candidates = [] if nearest is None else [nearest]
     approximate = _fuzzy(scorer, occurrences, thresholds)
     if approximate is not None:
         candidates.append(approximate)

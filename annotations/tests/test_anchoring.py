@@ -67,6 +67,23 @@ def test_a_quote_repeated_elsewhere_lands_on_the_copy_whose_context_matches():
     assert anchor(new_text, **first) == (new_text.index("Unemployment"), new_text.index("Unemployment") + 40)
 
 
+def test_a_repeated_passage_whose_context_was_edited_on_one_side_stays_on_the_copy_nearest_its_place():
+    # A transcript repeats an exchange word for word; an edit deletes a word just before the annotated (first)
+    # copy and a sentence further up. The other copy's context is now the better match, but it is elsewhere.
+    exchange = "Five more minutes. Is that OK? Five? Mr. President, on national security. Wait. Let's see who is next. "
+    text = "Opening remarks were made. " + exchange + "The moderator turned to the economy at length. " + exchange
+    quote = "Mr. President, on national security."
+    stored = selector_of(text, quote, occurrence=0)
+    new_text = text.replace("Opening remarks were made. ", "", 1).replace("Is that OK?", "Is OK?", 1)
+
+    found = anchor_detail(new_text, **stored)
+
+    assert (found.start, found.end) == (new_text.index(quote), new_text.index(quote) + len(quote))
+    assert found.prefix_similarity < found.suffix_similarity == 1.0  # one side of its context was edited
+    second = new_text.index(quote, found.end)
+    assert anchor(new_text, **{**stored, "start": None}) == (second, second + len(quote))  # no position: context
+
+
 def test_a_typo_corrected_quote_is_found_and_reported_as_changed():
     with_typo = ARTICLE.replace("excludes part-time", "excludes prat-time")
     stored = selector_of(with_typo, "Critics noted that the figure excludes prat-time workers.")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from annotations import services
 from annotations.domain.vocabulary import AnchoringStatus, AnchorState, AnnotationStatus, ClaimOrigin, ClaimState
@@ -513,3 +514,70 @@ def test_a_jsonl_export_with_an_orphan_imports_the_rest_and_says_what_it_left_ou
     assert "4 annotations imported" in out.getvalue()
     assert "1 not imported: exported as orphans" in out.getvalue()
     assert Annotation.objects.filter(document=copy).count() == 4
+
+
+def test_a_redelivered_reanchoring_task_reclaims_the_document_at_once_and_another_task_does_not(
+    seeded, project, editor, django_capture_on_commit_callbacks
+):
+    document, _ = seeded
+    with django_capture_on_commit_callbacks(execute=False):  # the task is not run: a worker "dies" holding it
+        import_seed(project, editor, corrected_seed())
+    Document.objects.filter(pk=document.pk).update(
+        anchoring_status=AnchoringStatus.RUNNING, anchoring_started_at=timezone.now(), anchoring_task_id="task-1"
+    )
+
+    other = services.document_reanchor(document_id=document.pk, version=2, task_id="task-2")
+    same = services.document_reanchor(document_id=document.pk, version=2, task_id="task-1")
+
+    assert other.status == "skipped"
+    assert (same.status, same.orphaned) == ("done", 1)
+    document.refresh_from_db()
+    assert (document.anchoring_status, document.anchoring_task_id) == (AnchoringStatus.DONE, "task-1")
+    assert Annotation.objects.filter(document=document, document_version=2).count() == len(QUOTES) - 1
+
+
+def test_an_editor_corrects_the_text_in_the_browser_and_the_annotations_follow(
+    seeded, client, editor, django_capture_on_commit_callbacks
+):
+    document, annotations = seeded
+    url = reverse("document-correct", args=[document.pk])
+    client.force_login(editor)
+    page = client.get(url)
+    body = corrected_seed().split("\n", 1)[1]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = client.post(url, {"body": body, "reason": "Corrected troop numbers"})
+
+    assert page.status_code == 200 and document.body in page.content.decode()
+    assert saved.status_code == 302 and saved.url == reverse("document-detail", args=[document.pk])
+    document.refresh_from_db()
+    assert (document.version, document.anchoring_status) == (2, AnchoringStatus.DONE)
+    assert DocumentVersion.objects.get(document=document, number=2).reason == "Corrected troop numbers"
+    moved = Annotation.objects.get(pk=annotations["after"].pk)
+    assert document.body[moved.start : moved.end] == QUOTES["after"] and moved.document_version == 2
+    assert Annotation.objects.get(pk=annotations["deleted"].pk).anchor_state == AnchorState.ORPHANED
+    detail = client.get(saved.url).content.decode()
+    assert "Saved as version 2" in detail and 'id="correct-link"' in detail
+
+
+def test_correcting_the_text_refuses_reviewers_and_outsiders_and_bad_text_stores_nothing(
+    seeded, client, reviewer, outsider, editor
+):
+    document, _ = seeded
+    url = reverse("document-correct", args=[document.pk])
+    client.force_login(reviewer)
+    as_reviewer = client.post(url, {"body": "A new text."})
+    detail = client.get(reverse("document-detail", args=[document.pk])).content.decode()
+    client.force_login(outsider)
+    as_outsider = client.get(url)
+    client.force_login(editor)
+    empty = client.post(url, {"body": "   \n"})
+    same = client.post(url, {"body": document.body}, follow=True)
+
+    assert (as_reviewer.status_code, as_outsider.status_code, empty.status_code) == (403, 404, 400)
+    assert 'id="correct-link"' not in detail  # reviewers are not offered it
+    assert 'role="alert"' in empty.content.decode()
+    assert "nothing was stored" in same.content.decode()
+    assert DocumentVersion.objects.filter(document=document).count() == 1
+    document.refresh_from_db()
+    assert document.version == 1

@@ -75,6 +75,7 @@ MATRIX = {
     "desk-agreement": ("slug", PAGE),
     "document-detail": ("document", PAGE),
     "document-diff": ("document", PAGE),
+    "document-correct": ("document", statuses(302, 404, 200, reviewers=403)),  # editors correct the text
     "fact-check": ("published", [200] * 7),  # public: a published verdict
     "review-screen": ("annotation", statuses(302, 404, 200, reviewers=403)),
     "evidence-archive": ("evidence", PAGE),

@@ -74,3 +74,27 @@ def test_after_a_corrected_reimport_every_highlight_is_at_its_new_place_and_the_
     expect(page.locator("#version-note")).to_contain_text("Version 1 of 2")
     expect(page.locator("#document-body")).to_contain_text("Anna Podgornaya")
     assert [e for e in errors if not e.endswith("/favicon.ico")] == []  # nothing refused by the CSP, no script error
+
+
+def test_an_editor_corrects_a_sentence_on_the_correct_page_and_the_highlight_follows(
+    page, live_server, project, reviewer, editor
+):
+    document = import_seed(project, editor).document
+    annotation = annotate(document, reviewer, QUOTES["later"])
+    browser_log_in(page, live_server, "editor")
+    _open(page, live_server, document)
+
+    page.locator("#correct-link").click()
+    text = page.locator("#id_body")
+    expect(text).to_have_value(document.body)
+    text.fill(document.body.replace("ATORUS", "ATOR-US, the tour operators' association,"))  # earlier: shifts it
+    page.locator("#id_reason").fill("Named the association")
+    page.get_by_role("button", name="Save as a new version").click()
+
+    page.wait_for_selector("#annotate[data-state=ready]")
+    expect(page.get_by_role("status").first).to_contain_text("Saved as version 2")
+    expect(page.locator("#version-banner")).to_contain_text("0 annotations need re-check, 0 could not be placed")
+    assert _highlighted_texts(page) == [QUOTES["later"]]
+    annotation.refresh_from_db()
+    document.refresh_from_db()
+    assert document.body[annotation.start : annotation.end] == QUOTES["later"] and annotation.document_version == 2
