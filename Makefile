@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 export DEBUG ?= true
 HOST ?= 127.0.0.1:8000
 
-.PHONY: help install run migrate seed test lint format check ci clean
+.PHONY: help install run migrate seed test lint format check ci clean bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-9s %s\n", $$1, $$2}'
@@ -45,6 +45,9 @@ lint: install ## ruff, import-linter contracts, OpenAPI schema without warnings,
 format: install ## Auto-fix lint and format the code
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+bench: install ## Production config on loopback (PostgreSQL, Redis), the span workload, bench/results/*.jsonl
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 ci: ## What CI runs (.ci/run): real PostgreSQL, Redis, Celery worker, Chromium
 	bash .ci/run

@@ -100,24 +100,43 @@ class UploadResult:
     detail: str = ""
 
 
-def import_upload(name: str, data: bytes, *, project: Project, imported_by: AbstractBaseUser) -> list[UploadResult]:
-    """Import the articles of one uploaded file (the browser's upload, the API): the same reading, cleaning
-    and de-duplication as the CLI, each article its own transaction. A file over ``UPLOAD_MAX_ARTICLES``
-    articles is refused whole (``TooLarge``), before anything is written."""
-    records = list(read_article_bytes(name, data, max_bytes=settings.IMPORT_MAX_BYTES))
+def import_upload(
+    name: str,
+    data: bytes,
+    *,
+    project: Project,
+    imported_by: AbstractBaseUser,
+    max_bytes: int | None = None,
+    source: str | None = None,
+) -> list[UploadResult]:
+    """Import the articles of one uploaded file (the browser's upload, the API's upload and bulk import): the
+    same reading, cleaning and de-duplication as the CLI, each article its own transaction, their segmentation
+    sent together at the end. ``max_bytes``: the whole file's limit (default ``IMPORT_MAX_BYTES``); one
+    article is never over ``IMPORT_MAX_BYTES``. More than ``UPLOAD_MAX_ARTICLES`` articles is refused whole
+    (``TooLarge``), before anything is written. ``source``: recorded in each document's metadata (default
+    ``upload:NAME``)."""
+    records = list(read_article_bytes(name, data, max_bytes=max_bytes or settings.IMPORT_MAX_BYTES))
     limit = settings.UPLOAD_MAX_ARTICLES
     if len(records) > limit:
         raise services.TooLarge(f"{name} holds {len(records):,} articles; at most {limit:,} per file: split it")
     results = []
-    for record in records:
-        if isinstance(record, ArticleFileError):
-            results.append(UploadResult(source=record.source, status="failed", detail=record.reason))
-            continue
-        try:
-            outcome = import_record(record, project=project, imported_by=imported_by, source=f"upload:{name}")
-        except (services.Rejected, services.Forbidden, services.Conflict) as exc:
-            results.append(UploadResult(source=record.source, status="failed", detail=str(exc)))
-            continue
-        status = "imported" if outcome.created else "new_version" if outcome.new_version else "duplicate"
-        results.append(UploadResult(source=record.source, status=status, document=outcome.document))
+    with services.segmentation_batch():
+        for record in records:
+            results.append(_import_one(record, source=source or f"upload:{name}", project=project,
+                                       imported_by=imported_by))  # fmt: skip
     return results
+
+
+def _import_one(record, *, source: str, project: Project, imported_by: AbstractBaseUser) -> UploadResult:
+    if isinstance(record, ArticleFileError):
+        return UploadResult(source=record.source, status="failed", detail=record.reason)
+    size = len(record.body.encode("utf-8"))
+    if size > settings.IMPORT_MAX_BYTES:
+        detail = f"the article is {size:,} bytes, over the {settings.IMPORT_MAX_BYTES:,}-byte limit"
+        return UploadResult(source=record.source, status="failed", detail=detail)
+    try:
+        outcome = import_record(record, project=project, imported_by=imported_by, source=source)
+    except (services.Rejected, services.Forbidden, services.Conflict) as exc:
+        return UploadResult(source=record.source, status="failed", detail=str(exc))
+    status = "imported" if outcome.created else "new_version" if outcome.new_version else "duplicate"
+    return UploadResult(source=record.source, status=status, document=outcome.document)

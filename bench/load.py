@@ -1,13 +1,16 @@
 """The span workload of issue 17 against a running server, over the public API; one JSON line per phase.
 
-    python bench/load.py --base-url http://127.0.0.1:8000 --token TOKEN [--articles 200] [--server-pid PID ...]
+    python bench/load.py --base-url URL --token ADMIN_TOKEN --reviewer NAME --reviewer-token TOKEN \
+        [--articles 200] [--server-pid PID ...]
 
-The token's user must be a site admin (it creates the desk). Phases: (a) create a desk; (b) import N articles one
-per request (the seed articles cycled, each made unique by a first line "Copy N."), timed to every id and to every
-document segmented; (c) 10 spans per article, each a sentence with a verdict, one POST each: the first half of the
-articles from 1 client, the second half from 8 concurrent clients (p50/p95/p99/mean, spans/s); (d) 100 sequential
-GETs listing one article's annotations; (e) export all annotations as JSONL, 3 runs. Each line carries the CPU
-seconds and peak RSS/PSS of the server process trees given with --server-pid (psutil) and the load average.
+``--token`` is a site admin's (it creates the desks and adds the reviewer); the spans are written and listed as
+``--reviewer``, a plain member of the desk, as a newsroom's reviewers are. Phases: (a) create the desks; (b) import
+N articles (the seed articles cycled, each made unique by a first line "Copy N."), once one per request and once
+as one bulk request (to a second desk), each timed to every id known and to every document segmented; (c) 10
+spans per article, each a sentence with a verdict, one POST each: the first half of the articles from 1 client,
+the second half from 8 concurrent clients (p50/p95/p99/mean, spans/s); (d) 100 sequential GETs listing one
+article's annotations; (e) export all annotations as JSONL, 3 runs. Each line carries the CPU seconds and peak
+RSS/PSS of the server process trees given with --server-pid (psutil) and the load average.
 Not part of the test run; stdlib + httpx + psutil (requirements-dev).
 """
 
@@ -102,48 +105,78 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base-url", required=True)
     parser.add_argument("--token", required=True, help="API token of a site admin")
+    parser.add_argument("--reviewer", required=True, help="username of the reviewer who writes the spans")
+    parser.add_argument("--reviewer-token", required=True, help="their API token")
     parser.add_argument("--articles", type=int, default=200)
     parser.add_argument("--server-pid", type=int, action="append", default=[], help="repeatable: gunicorn, celery")
     parser.add_argument("--segmentation-timeout", type=float, default=600)
     args = parser.parse_args()
     headers = {"Authorization": f"Token {args.token}"}
     api = httpx.Client(base_url=args.base_url.rstrip("/") + "/api/v1", headers=headers, timeout=120)
+    reviewer_headers = {"Authorization": f"Token {args.reviewer_token}"}
+    as_reviewer = httpx.Client(base_url=str(api.base_url), headers=reviewer_headers, timeout=120)
     servers = Servers(args.server_pid) if args.server_pid else None
     slug = f"bench-{uuid.uuid4().hex[:6]}"
     seeds = [path.read_text() for path in SEEDS]
 
+    bulk_slug = f"{slug}-bulk"
+
     def create_desk() -> dict:
-        response = api.post("/projects/", json={"name": f"Bench {slug}", "slug": slug})
-        response.raise_for_status()
-        return {"slug": slug}
+        for desk in (slug, bulk_slug):  # the bulk import goes to a desk of its own (same texts: no duplicates)
+            response = api.post("/projects/", json={"name": f"Bench {desk}", "slug": desk})
+            response.raise_for_status()
+        api.post(f"/projects/{slug}/members/", json={"user": args.reviewer, "role": "reviewer"}).raise_for_status()
+        return {"slug": slug, "bulk_slug": bulk_slug, "spans_by": f"{args.reviewer} (reviewer)"}
 
     phase("a_create_desk", servers, create_desk)
     ids: list[int] = []
 
-    def import_one_per_request() -> dict:
-        for n in range(args.articles):
-            body = f"Copy {n}.\n\n{seeds[n % len(seeds)]}"
-            response = api.post("/documents/", json={"project": slug, "title": f"Copy {n}", "body": body})
-            response.raise_for_status()
-            ids.append(response.json()["id"])
-        ids_at = time.perf_counter()
-        deadline = ids_at + args.segmentation_timeout
+    def wait_segmented(desk: str, count: int) -> None:
+        deadline = time.perf_counter() + args.segmentation_timeout
         while time.perf_counter() < deadline:
             rows, cursor = [], None
             while True:
-                params = {"project": slug, "page_size": 1000, **({"cursor": cursor} if cursor else {})}
+                params = {"project": desk, "page_size": 1000, **({"cursor": cursor} if cursor else {})}
                 page = api.get("/documents/", params=params).json()
                 rows += page["results"]
                 cursor = page["next"]
                 if not cursor:
                     break
-            if all(row["segmentation_status"] in ("done", "failed") for row in rows) and len(rows) == len(ids):
-                break
-            time.sleep(0.5)
-        return {"articles": len(ids), "segmented_extra_s": round(time.perf_counter() - ids_at, 3),
-                "bulk": "no bulk endpoint yet"}  # fmt: skip
+            if len(rows) == count and all(row["segmentation_status"] in ("done", "failed") for row in rows):
+                return
+            time.sleep(0.2)
+        raise SystemExit(f"segmentation of {desk} not done after {args.segmentation_timeout:.0f} s")
+
+    def article(n: int) -> dict:
+        title, body = seeds[n % len(seeds)].split("\n", 1)
+        return {"title": f"Copy {n}: {title}", "body": f"Copy {n}.\n\n{body}"}
+
+    def import_one_per_request() -> dict:
+        began = time.perf_counter()
+        for n in range(args.articles):
+            response = api.post("/documents/", json={"project": slug, **article(n)})
+            response.raise_for_status()
+            ids.append(response.json()["id"])
+        ids_s = time.perf_counter() - began
+        wait_segmented(slug, len(ids))
+        return {"articles": len(ids), "ids_s": round(ids_s, 3),
+                "segmented_s": round(time.perf_counter() - began, 3)}  # fmt: skip
+
+    def import_bulk() -> dict:
+        began = time.perf_counter()
+        response = api.post("/documents/bulk", params={"project": bulk_slug},
+                            json=[article(n) for n in range(args.articles)])  # fmt: skip
+        response.raise_for_status()
+        imported = response.json()["imported"]
+        ids_s = time.perf_counter() - began
+        if imported != args.articles:
+            raise SystemExit(f"bulk import stored {imported} of {args.articles} articles: {response.text[:300]}")
+        wait_segmented(bulk_slug, imported)
+        return {"articles": imported, "ids_s": round(ids_s, 3),
+                "segmented_s": round(time.perf_counter() - began, 3)}  # fmt: skip
 
     phase("b_import_one_per_request", servers, import_one_per_request)
+    phase("b_import_bulk", servers, import_bulk)
 
     spans: dict[int, list[tuple[int, int, str]]] = {}
     for document_id in ids:
@@ -163,7 +196,7 @@ def main() -> int:
     half = len(ids) // 2
 
     def spans_one_client() -> dict:
-        samples = [post_span(d, span, api) for d in ids[:half] for span in spans[d]]
+        samples = [post_span(d, span, as_reviewer) for d in ids[:half] for span in spans[d]]
         return {"clients": 1, **latency_stats(samples), "spans_per_s": round(len(samples) / sum(samples), 1)}
 
     phase("c_spans_1_client", servers, spans_one_client)
@@ -174,7 +207,7 @@ def main() -> int:
 
         def client() -> httpx.Client:
             if not hasattr(local, "client"):
-                local.client = httpx.Client(base_url=str(api.base_url), headers=headers, timeout=120)
+                local.client = httpx.Client(base_url=str(api.base_url), headers=reviewer_headers, timeout=120)
             return local.client
 
         began = time.perf_counter()
@@ -189,7 +222,7 @@ def main() -> int:
         samples = []
         for _ in range(100):
             began = time.perf_counter()
-            api.get("/annotations/", params={"document": ids[0]}).raise_for_status()
+            as_reviewer.get("/annotations/", params={"document": ids[0], "unit": "utf16"}).raise_for_status()
             samples.append(time.perf_counter() - began)
         return latency_stats(samples)
 

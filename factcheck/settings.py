@@ -159,7 +159,7 @@ SESSION_COOKIE_HTTPONLY = True
 REST_FRAMEWORK = {
     # Token first: an unauthenticated call answers 401 with WWW-Authenticate: Token (session auth has no header).
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "annotations.api.authentication.TokenAuthentication",  # DRF's, one hand-written query
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -211,6 +211,9 @@ IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 64 * 1024
 # One uploaded file (a .json or .jsonl of several articles) holds at most this many articles.
 UPLOAD_MAX_ARTICLES = env_int("UPLOAD_MAX_ARTICLES", 1000, minimum=1)
+# One bulk import request (POST /api/v1/documents/bulk, a JSON array or JSONL of up to UPLOAD_MAX_ARTICLES
+# articles) is at most this big; each of its articles at most IMPORT_MAX_BYTES.
+BULK_IMPORT_MAX_BYTES = env_int("BULK_IMPORT_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 # One verdict import (API or CLI) holds at most this many records (documents + annotations): bounded work.
 VERDICT_IMPORT_MAX_RECORDS = env_int("VERDICT_IMPORT_MAX_RECORDS", 20_000, minimum=1)
 

@@ -72,9 +72,12 @@ def present_url_import(job: UrlImport, page_url) -> dict:
     }  # fmt: skip
 
 
-def present_annotation(annotation: Annotation, user, converters: OffsetConverters | None) -> dict:
+def present_annotation(
+    annotation: Annotation, user, converters: OffsetConverters | None, *, evidence: list | None = None
+) -> dict:
     """AnnotationOut. ``converters`` (``api.offsets``) turns offsets into UTF-16 units of the text they refer to
-    (an orphan's: its older version's)."""
+    (an orphan's: its older version's). ``evidence``: its links when the caller has them (default: fetched with
+    the annotation, ``selectors.annotations_for_user``)."""
     start, end = annotation.start, annotation.end
     if converters is not None:
         converter = converters.for_version(annotation.document_id, annotation.document_version)
@@ -98,7 +101,7 @@ def present_annotation(annotation: Annotation, user, converters: OffsetConverter
         "created_at": stamp(annotation.created_at),
         "updated_at": stamp(annotation.updated_at),
         "can_edit": access.can_edit_content(user, annotation) and annotation.status in EDITABLE_STATUSES,
-        "evidence": [present_evidence(link) for link in annotation.evidence.all()],
+        "evidence": [present_evidence(link) for link in (annotation.evidence.all() if evidence is None else evidence)],
     }
 
 

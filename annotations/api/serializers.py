@@ -237,6 +237,25 @@ class UploadOut(serializers.Serializer):
     results = UploadResultOut(many=True)
 
 
+class BulkArticleIn(serializers.Serializer):
+    """One article of a bulk import (a JSON array of these, or JSON Lines with one a line)."""
+
+    title = StrictCharField(max_length=2000)
+    body = Text(trim_whitespace=False, help_text="The article's text (`text` is read too).")
+    source_url = StrictCharField(required=False, allow_blank=True, help_text="`url` is read too.")
+    author = StrictCharField(required=False, allow_blank=True)
+    published_at = serializers.DateTimeField(required=False, allow_null=True)
+
+
+class BulkImportOut(serializers.Serializer):
+    imported = serializers.IntegerField()
+    new_versions = serializers.IntegerField(help_text="Articles stored as a new version of a document.")
+    duplicates = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    results = UploadResultOut(many=True, help_text="One per article, in the order sent; `source` is `bulk.json[i]` "
+                              "(0-based item) or `bulk.jsonl:n` (line).")  # fmt: skip
+
+
 class UploadIn(serializers.Serializer):
     file = serializers.FileField(help_text=".txt, .json, .jsonl, .html or .htm")
 

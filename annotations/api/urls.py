@@ -40,6 +40,7 @@ urlpatterns = [
     path("v1/projects/<slug:slug>/agreement", views.ProjectAgreementApi.as_view(), name="api-project-agreement"),
     path("v1/projects/<slug:slug>/corrections", views.ProjectCorrectionsApi.as_view(), name="api-project-corrections"),
     path("v1/documents/", views.DocumentListApi.as_view(), name="api-documents"),
+    path("v1/documents/bulk", views.DocumentBulkImportApi.as_view(), name="api-documents-bulk"),
     path("v1/documents/<int:pk>/", views.DocumentDetailApi.as_view(), name="api-document"),
     path("v1/documents/<int:pk>/done", views.DocumentDoneApi.as_view(), name="api-document-done"),
     path("v1/documents/<int:pk>/versions", views.DocumentVersionsApi.as_view(), name="api-document-versions"),

@@ -18,9 +18,9 @@ from rest_framework.views import APIView
 
 from annotations import access, selectors, services
 from annotations.api import serializers as s
-from annotations.api.offsets import offset_converters, utf16_requested
+from annotations.api.offsets import OffsetConverters, offset_converters, utf16_requested
 from annotations.api.pagination import MAX_PAGE_SIZE, decode_cursor, keyset_page
-from annotations.api.parsers import JSONParser
+from annotations.api.parsers import BulkArticlesJsonlParser, BulkArticlesLinesParser, BulkArticlesParser, JSONParser
 from annotations.api.presenters import (
     present_annotation,
     present_audit_event,
@@ -42,9 +42,9 @@ from annotations.api.schema import page_size as page_size_parameter
 from annotations.domain.article_files import ArticleFileError, read_article_bytes
 from annotations.domain.spans import OffsetConverter, SpanError
 from annotations.domain.vocabulary import Role
-from annotations.filters import AnnotationFilter, parse_instant
+from annotations.filters import MAX_ID, AnnotationFilter, parse_instant
 from annotations.importing import import_record, import_upload
-from annotations.models import Document
+from annotations.models import Annotation, Document
 
 PAGING = ("cursor", "page_size")
 
@@ -65,6 +65,17 @@ def _annotation_response(request: Request, annotation_id: int, code: int = statu
     annotation = selectors.annotations_for_user(request.user).get(pk=annotation_id)
     converters = offset_converters(request, {annotation.document_id})
     return Response(present_annotation(annotation, request.user, converters), status=code)
+
+
+def _created_response(request: Request, annotation: Annotation, document: Document, *, evidence: bool) -> Response:
+    """201 with the new annotation as stored, from what the request already holds (its author is the caller, its
+    document the one just checked, no evidence): no second read of the row. With evidence: read back."""
+    if evidence:
+        return _annotation_response(request, annotation.pk, status.HTTP_201_CREATED)
+    rows = [(document.pk, document.version, document.body)]
+    converters = OffsetConverters(rows) if utf16_requested(request) else None
+    data = present_annotation(annotation, request.user, converters, evidence=[])
+    return Response(data, status=status.HTTP_201_CREATED)
 
 
 def _to_codepoints(request: Request, document: Document, start: int, end: int) -> tuple[int, int]:
@@ -293,15 +304,49 @@ class ProjectUploadApi(APIView):
         project = access.project_for_user(request.user, slug)
         name, data = _uploaded_file(request)
         results = import_upload(name, data, project=project, imported_by=request.user)
-        kinds = ("imported", "new_version", "duplicate", "failed")
-        counts = {kind: sum(r.status == kind for r in results) for kind in kinds}
-        rows = [present_upload_result(r, _page_url) for r in results]
-        body = {"file": name, "imported": counts["imported"], "new_versions": counts["new_version"],
-                "duplicates": counts["duplicate"], "failed": counts["failed"], "results": rows}  # fmt: skip
-        if counts["failed"] and not (counts["imported"] or counts["new_version"] or counts["duplicate"]):
-            reasons = "; ".join(f"{r.source}: {r.detail}" for r in results[:5])
-            return Response({"detail": reasons, **body}, status=status.HTTP_400_BAD_REQUEST)
-        return Response(body)
+        return _import_results_response(results, file=name)
+
+
+def _import_results_response(results, **extra) -> Response:
+    """Counts and per-article results of a multi-article import; every article failed: a 400 naming the first."""
+    kinds = ("imported", "new_version", "duplicate", "failed")
+    counts = {kind: sum(r.status == kind for r in results) for kind in kinds}
+    rows = [present_upload_result(r, _page_url) for r in results]
+    body = {**extra, "imported": counts["imported"], "new_versions": counts["new_version"],
+            "duplicates": counts["duplicate"], "failed": counts["failed"], "results": rows}  # fmt: skip
+    if counts["failed"] and not (counts["imported"] or counts["new_version"] or counts["duplicate"]):
+        reasons = "; ".join(f"{r.source}: {r.detail}" for r in results[:5])
+        return Response({"detail": reasons, **body}, status=status.HTTP_400_BAD_REQUEST)
+    return Response(body)
+
+
+class DocumentBulkImportApi(APIView):
+    parser_classes = [BulkArticlesParser, BulkArticlesLinesParser, BulkArticlesJsonlParser]
+    throttle_scope = "imports"
+
+    @extend_schema(
+        operation_id="documents_bulk_import",
+        parameters=[OpenApiParameter("project", str, required=True, description="The desk (slug).")],
+        request={"application/json": s.BulkArticleIn(many=True), "application/x-ndjson": OpenApiTypes.STR,
+                 "application/jsonl": OpenApiTypes.STR},
+        responses={200: s.BulkImportOut},
+        description="Import many articles in one request (any member of the desk): a JSON array of articles, or "
+        "JSON Lines (`application/x-ndjson`) with one a line; at most UPLOAD_MAX_ARTICLES (1,000) articles and "
+        "BULK_IMPORT_MAX_BYTES (20 MiB). Each article is its own transaction, with the same cleaning, "
+        "de-duplication and correction rule (same source URL) as `POST /api/v1/documents/`; their segmentation "
+        "is sent together once all are stored. The answer lists every article in order: `imported`, "
+        "`new_version`, `duplicate` or `failed` with the reason. Every article failed: 400.",
+    )  # fmt: skip
+    def post(self, request: Request) -> Response:
+        only_known(request, "project")
+        slug = request.query_params.get("project", "")
+        if not slug:
+            raise ValidationError({"project": ["give the desk as ?project=SLUG"]})
+        project = access.project_for_user(request.user, slug)
+        payload = request.data
+        results = import_upload(payload["name"], payload["data"], project=project, imported_by=request.user,
+                                max_bytes=settings.BULK_IMPORT_MAX_BYTES, source="api:bulk")  # fmt: skip
+        return _import_results_response(results)
 
 
 class ProjectUrlImportsApi(APIView):
@@ -534,11 +579,36 @@ class AnnotationListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         only_known(request, *ANNOTATION_PARAMS)
+        if (lean := self._one_document(request)) is not None:
+            return lean
         filterset = AnnotationFilter(request.query_params, queryset=selectors.annotations_for_user(request.user))
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
         rows, next_cursor, sync = keyset_page(filterset.qs, request)
         converters = offset_converters(request, {row.document_id for row in rows})
+        results = [present_annotation(row, request.user, converters) for row in rows]
+        return Response({"results": results, "next": next_cursor, "sync": sync, "deleted": self._deleted(request)})
+
+    def _one_document(self, request: Request) -> Response | None:
+        """The annotate page's request (``?document=ID`` and nothing to filter but that): one query for the
+        document and the caller's role, then its annotations — without the filter set and the desk joins of
+        the general path, with the same rows and answer (a document the caller cannot see: no results)."""
+        params = request.query_params
+        document_id = params.get("document", "")
+        if set(params) - {"document", "unit", *PAGING} or not (document_id.isascii() and document_id.isdigit()):
+            return None
+        if not 1 <= int(document_id) <= MAX_ID:
+            return None  # the filter set's 400
+        converters_wanted = utf16_requested(request)
+        try:
+            document = access.document_for_user_lean(request.user, int(document_id))
+        except services.NotFound:
+            return Response({"results": [], "next": None, "sync": keyset_page(Annotation.objects.none(), request)[2],
+                             "deleted": self._deleted(request)})  # fmt: skip
+        rows, next_cursor, sync = keyset_page(selectors.document_annotations(request.user, document), request)
+        converters = None
+        if converters_wanted:
+            converters = OffsetConverters([(document.pk, document.version, document.body)])
         results = [present_annotation(row, request.user, converters) for row in rows]
         return Response({"results": results, "next": next_cursor, "sync": sync, "deleted": self._deleted(request)})
 
@@ -560,7 +630,7 @@ class AnnotationListApi(APIView):
         data = s.AnnotationCreateIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        document = access.document_for_user(request.user, fields["document"])
+        document = access.document_for_user_lean(request.user, fields["document"])
         claim = None
         if fields["claim"] is not None:
             claim = document.claims.filter(pk=fields["claim"]).first()
@@ -571,7 +641,7 @@ class AnnotationListApi(APIView):
             document=document, author=request.user, start=start, end=end, quote=fields["exact"],
             verdict=fields["verdict"], rationale=fields["rationale"], claim=claim, evidence=fields["evidence"],
         )  # fmt: skip
-        return _annotation_response(request, annotation.pk, status.HTTP_201_CREATED)
+        return _created_response(request, annotation, document, evidence=bool(fields["evidence"]))
 
 
 class AnnotationDetailApi(APIView):

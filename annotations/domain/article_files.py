@@ -270,7 +270,7 @@ def _record_or_error(source: str, fmt: str, item: object) -> ArticleRecord | Art
             format=fmt,
             title=title,
             body=body,
-            url=_string_field(source, item, "url"),
+            url=_string_field(source, item, "url") or _string_field(source, item, "source_url"),
             author=_string_field(source, item, "author"),
             published_at=parse_published_at(source, item.get("published_at")),
         )

@@ -70,7 +70,9 @@ from annotations.services.segmentation import (
     document_request_segmentation,
     document_segment,
     documents_needing_segmentation,
+    segmentation_batch,
     segmentation_enqueue,
+    segmentation_enqueue_many,
     segmentation_sweep,
 )
 from annotations.services.tokens import token_revoke, token_rotate
@@ -145,7 +147,9 @@ __all__ = [
     "project_update",
     "reanchoring_enqueue",
     "reanchoring_sweep",
+    "segmentation_batch",
     "segmentation_enqueue",
+    "segmentation_enqueue_many",
     "segmentation_sweep",
     "token_revoke",
     "token_rotate",

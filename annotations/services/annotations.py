@@ -69,7 +69,7 @@ def annotation_create(
     ``current`` is the first (open it instead of making a duplicate)."""
     from annotations.services.evidence import evidence_add
 
-    access.require(author, document.project_id, Role.REVIEWER)
+    access.require_on(author, document, Role.REVIEWER)
     if claim is None:
         claim = placed_claims(document).filter(start=start, end=end).first()
     if claim is not None:

@@ -5,6 +5,9 @@ at the top as ``segment_document_task`` (HackSoft's direction: services know tas
 """
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,8 +32,48 @@ from annotations.tasks import segment_document as segment_document_task
 logger = logging.getLogger("annotations.services")
 
 
+_BATCH: ContextVar[list[int] | None] = ContextVar("segmentation_batch", default=None)
+
+
 def enqueue_segmentation_on_commit(document_id: int) -> None:
+    """Send the document's segmentation once its transaction commits (inside ``segmentation_batch``: with the
+    batch's other documents, when the batch ends)."""
+    batch = _BATCH.get()
+    if batch is not None:
+        transaction.on_commit(lambda: batch.append(document_id))  # only documents that were committed
+        return
     transaction.on_commit(lambda: segmentation_enqueue(document_id=document_id))
+
+
+@contextmanager
+def segmentation_batch() -> Iterator[list[int]]:
+    """Collect the segmentations that imports within ask for and send them together at the end, over one
+    broker connection (a bulk import of many articles, each its own transaction: one round of sends, not one
+    connection checkout per article). Inside an outer transaction they are sent when it commits."""
+    ids: list[int] = []
+    token = _BATCH.set(ids)
+    try:
+        yield ids
+    finally:
+        _BATCH.reset(token)
+        transaction.on_commit(lambda: segmentation_enqueue_many(document_ids=ids))  # at once outside a transaction
+
+
+def segmentation_enqueue_many(*, document_ids: list[int]) -> int:
+    """Send the segmentation task of every document over one producer; a broker outage is logged, never raised
+    (the documents not sent stay pending for the sweeper). The number sent."""
+    sent = 0
+    if not document_ids:
+        return sent
+    try:
+        with segment_document_task.app.producer_or_acquire() as producer:
+            for document_id in document_ids:
+                segment_document_task.apply_async((document_id,), producer=producer)
+                sent += 1
+    except Exception as exc:  # kombu raises various connection errors; none may break an import
+        left = len(document_ids) - sent
+        logger.warning("could not enqueue the segmentation of %s documents (%s); they stay pending", left, exc)
+    return sent
 
 
 def segmentation_enqueue(*, document_id: int) -> bool:

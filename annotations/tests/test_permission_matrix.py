@@ -47,6 +47,7 @@ MATRIX = {
     "api-project-agreement": ("slug", API_GET),
     "api-project-corrections": ("slug", API_GET),
     "api-documents": (None, statuses(401, 200, 200)),
+    "api-documents-bulk": (None, statuses(401, 405, 405)),
     "api-document": ("document", API_GET),
     "api-document-done": ("document", API_WRITE),
     "api-document-versions": ("document", API_GET),

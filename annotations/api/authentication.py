@@ -1,0 +1,37 @@
+"""API token authentication with the token and its user read by one hand-written query.
+
+DRF's ``TokenAuthentication`` fetches ``Token.objects.select_related("user").get(key=…)`` on every API request;
+building that query with the ORM costs several times what PostgreSQL spends answering it. The same rules: an
+unknown key or an inactive user is a 401 with ``WWW-Authenticate: Token``.
+"""
+
+import functools
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from rest_framework import authentication, exceptions
+from rest_framework.authtoken.models import Token
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    def authenticate_credentials(self, key: str):
+        users = list(get_user_model().objects.raw(_user_by_token_sql(), [key]))
+        if not users:
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        user = users[0]
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        token = Token(key=key, user=user)
+        return user, token
+
+
+@functools.cache
+def _user_by_token_sql() -> str:
+    quote = connection.ops.quote_name
+    user_model = get_user_model()
+    token_field = Token._meta.get_field("user")
+    # Identifiers come from the models; the values are parameters.
+    return (
+        f"SELECT u.* FROM {quote(Token._meta.db_table)} t JOIN {quote(user_model._meta.db_table)} u "  # noqa: S608
+        f"ON u.{quote(user_model._meta.pk.column)} = t.{quote(token_field.column)} WHERE t.{quote('key')} = %s"
+    )
