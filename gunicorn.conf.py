@@ -1,15 +1,16 @@
 """gunicorn settings (read from the working directory; command-line flags override them).
 
-Sized for a small machine: ``WEB_CONCURRENCY`` sync workers (default 2 × cores + 1), each recycled after about
+Sized for a small machine: ``WEB_CONCURRENCY`` sync workers (default cores + 1), each recycled after about
 ``GUNICORN_MAX_REQUESTS`` requests (jittered, so they do not restart together). ``--preload``: the app (Django, URL
 conf, views) is imported once in the master and the workers fork warm, so no worker spends its first request
 loading it, and the imported code is shared copy-on-write.
 """
 
+import gc
 import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1) + 1)
+workers = int(os.environ.get("WEB_CONCURRENCY") or (os.cpu_count() or 1) + 1)
 preload_app = True
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10
@@ -24,3 +25,16 @@ def post_fork(server, worker):
     from django.db import connections
 
     connections.close_all()
+
+
+def when_ready(server):
+    """The master has loaded the app (preload): load what the workers would load on their first requests."""
+    from factcheck.warmup import warm_up
+
+    warm_up()
+
+
+def pre_fork(server, worker):
+    """Move everything the preload made into the permanent generation: the workers' garbage collections then
+    never walk (and so never copy) those pages, which stay shared with the master (Instagram's gc.freeze)."""
+    gc.freeze()

@@ -175,3 +175,19 @@ def test_me_says_who_the_token_is_and_its_desks_with_their_roles(api_as, reviewe
     assert me.json() == {"id": reviewer.pk, "username": "reviewer", "is_site_admin": False,
                          "desks": [{"slug": "politics", "name": "Politics desk", "role": "reviewer"}]}  # fmt: skip
     assert bad.get("/api/v1/me").status_code == 401 and client.get("/api/v1/me?x=1").status_code == 400
+
+
+def test_the_warm_up_loads_every_view_and_page_template_without_a_warning(caplog):
+    import sys
+
+    from django.template import engines
+
+    from factcheck.warmup import warm_up
+
+    warm_up()
+
+    assert "annotations.api.views" in sys.modules and "annotations.admin.content" in sys.modules
+    loaders = [loader for engine in engines.all() for loader in engine.engine.template_loaders]
+    cached = {name for loader in loaders for name in getattr(loader, "get_template_cache", {})}
+    assert {"annotations/document_detail.html", "annotations/document_correct.html"} <= cached
+    assert not [r for r in caplog.records if "warm-up" in r.getMessage()]
