@@ -11,7 +11,7 @@ are immutable, so a span edited between the queries cannot make the merge skip e
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import CharField, Func, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -171,7 +171,20 @@ def export_row(annotation_id: int) -> dict | None:
 
 
 def _rows(queryset: QuerySet[Annotation], *, documents: bool, chunk_size: int) -> Iterator[dict]:
-    in_sql = connections[queryset.db].vendor == "postgresql"
+    connection = connections[queryset.db]
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # Outside a transaction Django declares its server-side cursors WITH HOLD, and PostgreSQL then computes and
+        # stores the whole result before the first row (1.3-2.9 s for 100,000 annotations before the first byte).
+        # Inside one, rows stream as they are found. Read-only; the block ends when the rows do, or when the
+        # response is closed early (GeneratorExit rolls it back).
+        with transaction.atomic(using=queryset.db):
+            yield from _rows_in(queryset, documents=documents, chunk_size=chunk_size, in_sql=True)
+        return
+    yield from _rows_in(queryset, documents=documents, chunk_size=chunk_size,
+                        in_sql=connection.vendor == "postgresql")  # fmt: skip
+
+
+def _rows_in(queryset: QuerySet[Annotation], *, documents: bool, chunk_size: int, in_sql: bool) -> Iterator[dict]:
     iso = _passthrough if in_sql else iso_datetime  # every timestamp in a row is ISO 8601 UTC text
     evidence = iter(
         EvidenceLink.objects.filter(annotation__in=queryset.values("pk"))

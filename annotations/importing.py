@@ -67,27 +67,35 @@ def import_paths(
         getattr(report, kind).append(message)
         on_event(kind, message)
 
-    for item in progress(list(iter_article_paths(paths))):
-        if isinstance(item, ArticleFileError):
-            emit("failed", str(item))
-            continue
-        for record in read_article_file(item, max_bytes=settings.IMPORT_MAX_BYTES):
-            if isinstance(record, ArticleFileError):
-                emit("failed", str(record))
-                continue
-            try:
-                outcome = import_record(record, project=project, imported_by=imported_by)
-            except (services.Rejected, services.Forbidden, services.Conflict) as exc:
-                emit("failed", f"{record.source}: {exc}")
-                continue
-            document = outcome.document
-            if outcome.created:
-                emit("imported", f"{record.source}: imported as #{document.pk} {document.title!r}")
-            elif outcome.new_version:
-                emit("imported", f"{record.source}: new version {document.version} of #{document.pk} (same URL)")
-            else:
-                emit("skipped", f"{record.source}: skipped (duplicate of #{document.pk})")
+    with services.segmentation_batch(flush_every=SEGMENTATION_ROUND):
+        for item in progress(list(iter_article_paths(paths))):
+            _import_path(item, project=project, imported_by=imported_by, emit=emit)
     return report
+
+
+SEGMENTATION_ROUND = 100  # a long import sends its segmentations this many at a time (the worker starts early)
+
+
+def _import_path(item, *, project: Project, imported_by, emit: Callable[[str, str], None]) -> None:
+    if isinstance(item, ArticleFileError):
+        emit("failed", str(item))
+        return
+    for record in read_article_file(item, max_bytes=settings.IMPORT_MAX_BYTES):
+        if isinstance(record, ArticleFileError):
+            emit("failed", str(record))
+            continue
+        try:
+            outcome = import_record(record, project=project, imported_by=imported_by)
+        except (services.Rejected, services.Forbidden, services.Conflict) as exc:
+            emit("failed", f"{record.source}: {exc}")
+            continue
+        document = outcome.document
+        if outcome.created:
+            emit("imported", f"{record.source}: imported as #{document.pk} {document.title!r}")
+        elif outcome.new_version:
+            emit("imported", f"{record.source}: new version {document.version} of #{document.pk} (same URL)")
+        else:
+            emit("skipped", f"{record.source}: skipped (duplicate of #{document.pk})")
 
 
 @dataclass(frozen=True)

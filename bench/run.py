@@ -12,6 +12,7 @@ PostgreSQL or Redis is an error, not a skip.
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import secrets
@@ -85,6 +86,9 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / f"{stamp}-{platform.node()}.jsonl")
     parser.add_argument("--keep-database", action="store_true", help="do not drop the database at the end")
     parser.add_argument("--web-concurrency", type=int, default=None, help="gunicorn workers (default: its config)")
+    parser.add_argument("--scale", type=int, default=0, metavar="N",
+                        help="also bench/scale.py: N articles by bulk API and by CLI, one long article")  # fmt: skip
+    parser.add_argument("--skip-load", action="store_true", help="only the scaling runs (with --scale)")
     args = parser.parse_args()
 
     database_url = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/fc_bench")
@@ -139,23 +143,30 @@ def main() -> int:
         if worker.poll() is not None:
             fail(f"the Celery worker exited with {worker.returncode}: see {logs / 'worker.log'}")
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        command = [PYTHON, str(ROOT / "bench" / "load.py"), "--base-url", f"http://127.0.0.1:{port}",
-                   "--token", token, "--reviewer", "bench-reviewer", "--reviewer-token", reviewer_token,
-                   "--articles", str(args.articles),
-                   "--server-pid", str(web.pid), "--server-pid", str(worker.pid)]  # fmt: skip
-        load = subprocess.run(command, cwd=ROOT, env={**os.environ, "PYTHONUNBUFFERED": "1"}, text=True,
-                              capture_output=True)  # fmt: skip
-        sys.stderr.write(load.stderr)
+        users = ["--token", token, "--reviewer", "bench-reviewer", "--reviewer-token", reviewer_token]
+        pids = ["--server-pid", str(web.pid), "--server-pid", str(worker.pid)]
+        base = ["--base-url", f"http://127.0.0.1:{port}"]
+        runs = [] if args.skip_load else [[str(ROOT / "bench" / "load.py"), "--articles", str(args.articles)]]
+        if args.scale:
+            runs.append([str(ROOT / "bench" / "scale.py"), "--articles", str(args.scale), "--cli",
+                         f"{PYTHON} {ROOT / 'manage.py'}"])  # fmt: skip
         header = {"phase": "run", "at": stamp, "host": platform.node(), "cpus": os.cpu_count(),
-                  "articles": args.articles, "git": _git_revision(), "python": platform.python_version(),
+                  "articles": args.articles, "scale": args.scale, "git": _git_revision(),
+                  "python": platform.python_version(),
                   "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}  # fmt: skip
-        import json
-
-        lines = [json.dumps(header), *[line for line in load.stdout.splitlines() if line.startswith("{")]]
+        lines, failed = [json.dumps(header)], None
+        for script in runs:
+            load = subprocess.run([PYTHON, *script, *base, *users, *pids], cwd=ROOT,
+                                  env={**env, "PYTHONUNBUFFERED": "1"}, text=True, capture_output=True)  # fmt: skip
+            sys.stderr.write(load.stderr)
+            lines += [line for line in load.stdout.splitlines() if line.startswith("{")]
+            if load.returncode != 0:
+                failed = f"{Path(script[0]).name} exited with {load.returncode}"
+                break
         args.out.write_text("\n".join(lines) + "\n")
         print("\n".join(lines))
-        if load.returncode != 0:
-            fail(f"bench/load.py exited with {load.returncode}")
+        if failed:
+            fail(failed)
         print(f"bench: results in {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
     finally:
         for process in (web, worker):

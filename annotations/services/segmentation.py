@@ -32,31 +32,50 @@ from annotations.tasks import segment_document as segment_document_task
 logger = logging.getLogger("annotations.services")
 
 
-_BATCH: ContextVar[list[int] | None] = ContextVar("segmentation_batch", default=None)
+_BATCH: ContextVar["_Batch | None"] = ContextVar("segmentation_batch", default=None)
+
+
+class _Batch(list):
+    """Ids of committed documents waiting to be sent; sent every ``flush_every`` (0: only at the end)."""
+
+    def __init__(self, flush_every: int):
+        super().__init__()
+        self.flush_every = flush_every
+
+    def add(self, document_id: int) -> None:
+        self.append(document_id)
+        if self.flush_every and len(self) >= self.flush_every:
+            self.flush()
+
+    def flush(self) -> None:
+        ids = list(self)
+        self.clear()
+        segmentation_enqueue_many(document_ids=ids)
 
 
 def enqueue_segmentation_on_commit(document_id: int) -> None:
     """Send the document's segmentation once its transaction commits (inside ``segmentation_batch``: with the
-    batch's other documents, when the batch ends)."""
+    batch's other documents)."""
     batch = _BATCH.get()
     if batch is not None:
-        transaction.on_commit(lambda: batch.append(document_id))  # only documents that were committed
+        transaction.on_commit(lambda: batch.add(document_id))  # only documents that were committed
         return
     transaction.on_commit(lambda: segmentation_enqueue(document_id=document_id))
 
 
 @contextmanager
-def segmentation_batch() -> Iterator[list[int]]:
-    """Collect the segmentations that imports within ask for and send them together at the end, over one
-    broker connection (a bulk import of many articles, each its own transaction: one round of sends, not one
-    connection checkout per article). Inside an outer transaction they are sent when it commits."""
-    ids: list[int] = []
-    token = _BATCH.set(ids)
+def segmentation_batch(*, flush_every: int = 0) -> Iterator[list[int]]:
+    """Collect the segmentations that imports within ask for and send them over one broker connection per round
+    — every ``flush_every`` documents (a long CLI import: the worker starts early), else all at the end (a bulk
+    request) — instead of one connection checkout per article. Inside an outer transaction the last round is
+    sent when it commits."""
+    batch = _Batch(flush_every)
+    token = _BATCH.set(batch)
     try:
-        yield ids
+        yield batch
     finally:
         _BATCH.reset(token)
-        transaction.on_commit(lambda: segmentation_enqueue_many(document_ids=ids))  # at once outside a transaction
+        transaction.on_commit(batch.flush)  # at once outside a transaction
 
 
 def segmentation_enqueue_many(*, document_ids: list[int]) -> int:

@@ -2,6 +2,7 @@
 articles — per-article results in order, one transaction per article, their segmentation sent together once all
 are stored, and a clear 400/404/413/415 for a bad request that writes nothing."""
 
+import io
 import json
 
 import pytest
@@ -197,3 +198,19 @@ def test_a_real_worker_segments_every_article_of_a_bulk_import(celery_worker_pro
 
     assert len(ids) == 5 and states == {"done"}
     assert all(Document.objects.get(pk=pk).claims.exists() for pk in ids)
+
+
+def test_a_long_cli_import_sends_its_segmentations_in_rounds_as_it_goes(
+    project, tmp_path, sent, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django.core.management import call_command
+
+    monkeypatch.setattr("annotations.importing.SEGMENTATION_ROUND", 2)
+    path = tmp_path / "feed.jsonl"
+    path.write_text("\n".join(json.dumps(article(n)) for n in range(5)))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("import_articles", str(path), "--project", project.slug, "--no-progress", stdout=io.StringIO())
+
+    assert [len(r["ids"]) for r in sent] == [2, 2, 1]
+    assert sorted(pk for r in sent for pk in r["ids"]) == sorted(Document.objects.values_list("pk", flat=True))

@@ -906,3 +906,24 @@ def test_an_imported_review_state_is_recorded_in_the_history_with_the_importer(t
     event = AuditEvent.objects.get(annotation_id=copied.pk, action="transition")
     assert (event.from_status, event.to_status) == ("draft", "submitted")
     assert event.comment.startswith("imported from")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_streams_inside_one_read_transaction_that_ends_with_it_even_when_cut_short(
+    project, verdicts, monkeypatch
+):
+    """Outside a transaction PostgreSQL would build the whole result before the first byte (WITH HOLD cursors)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("server-side cursors are PostgreSQL's")  # the suite runs on PostgreSQL (CI fails without it)
+    monkeypatch.setattr(export_formats, "FLUSH_CHARS", 1)  # a chunk per record: the export is still going on
+    assert not connection.in_atomic_block
+    chunks = export_chunks("jsonl", project=project, base_url="http://testserver")
+
+    first = next(chunks)
+    streaming = connection.in_atomic_block
+    chunks.close()  # the client went away
+
+    assert first.startswith(b'{"type":"document"')
+    assert streaming and not connection.in_atomic_block
+    full = b"".join(export_chunks("json", project=project, base_url="http://testserver"))
+    assert len(json.loads(full)) == 3 and not connection.in_atomic_block
