@@ -191,3 +191,16 @@ def test_the_warm_up_loads_every_view_and_page_template_without_a_warning(caplog
     cached = {name for loader in loaders for name in getattr(loader, "get_template_cache", {})}
     assert {"annotations/document_detail.html", "annotations/document_correct.html"} <= cached
     assert not [r for r in caplog.records if "warm-up" in r.getMessage()]
+
+
+def test_the_web_process_never_loads_the_nlp_stack(tmp_path):
+    """Scoring sentences is the worker's job: the web (every view, warmed as gunicorn's master warms it) imports
+    neither NumPy/SciPy nor scikit-learn, which would cost each web worker tens of megabytes."""
+    code = ("import sys, django; django.setup(); from factcheck.warmup import warm_up; warm_up(); "
+            "print(sorted(m for m in ('numpy', 'scipy', 'sklearn', 'torch') if m in sys.modules))")  # fmt: skip
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "factcheck.settings", "DEBUG": "true",
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}"}  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
