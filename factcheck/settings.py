@@ -166,7 +166,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # The browsable API in development only: its pages need inline scripts the production CSP refuses.
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
+    "DEFAULT_RENDERER_CLASSES": ["annotations.api.renderers.OrjsonRenderer"]  # DRF's JSON, written by orjson
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "EXCEPTION_HANDLER": "annotations.api.errors.exception_handler",
     # Bounded work per client: token rotation, imports and exports are the expensive or sensitive calls.
