@@ -21,12 +21,14 @@ The rules (the README's role table):
 ``NotFound`` (404).
 """
 
+import functools
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
+from annotations.db import fetch_model
 from annotations.domain.errors import Forbidden, NotFound
 from annotations.domain.vocabulary import EDITABLE_STATUSES, Role
 from annotations.models import (
@@ -197,8 +199,7 @@ def document_for_user_lean(user: AnyUser | None, document_id: int, *, need: Role
     ``annotations_of_document`` use what it brought. NotFound/Forbidden as ``document_for_user``."""
     if not (isinstance(document_id, int) and 0 < document_id < 2**63) or not _active(user):
         _check_role(None, need, "document")
-    found = list(Document.objects.raw(_document_and_role_sql(), [user.pk, document_id]))
-    document = found[0] if found else None
+    document = fetch_model(Document, _document_and_role_sql(), [user.pk, document_id])
     role = None
     if document is not None:
         role = Role.ADMIN if user.is_superuser else Role(document._access_role) if document._access_role else None
@@ -207,6 +208,7 @@ def document_for_user_lean(user: AnyUser | None, document_id: int, *, need: Role
     return document
 
 
+@functools.cache
 def _document_and_role_sql() -> str:
     from django.db import connection
 

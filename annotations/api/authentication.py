@@ -12,13 +12,14 @@ from django.db import connection
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
+from annotations.db import fetch_model
+
 
 class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key: str):
-        users = list(get_user_model().objects.raw(_user_by_token_sql(), [key]))
-        if not users:
+        user = fetch_model(get_user_model(), _user_by_token_sql(), [key])
+        if user is None:
             raise exceptions.AuthenticationFailed("Invalid token.")
-        user = users[0]
         if not user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
         token = Token(key=key, user=user)

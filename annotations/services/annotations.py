@@ -11,7 +11,7 @@ from annotations.domain.verdicts import Verdict
 from annotations.domain.vocabulary import EDITABLE_STATUSES, AnchorState, AnnotationStatus, ClaimState, Role
 from annotations.models import Annotation, AuditEvent, Claim, Document
 from annotations.services.audit import audit_claim, audit_record, diff, snapshot
-from annotations.services.claims import placed_claims
+from annotations.services.claims import placed_claim_at
 from annotations.services.errors import AnnotationRejected, Conflict, Forbidden
 
 
@@ -71,7 +71,7 @@ def annotation_create(
 
     access.require_on(author, document, Role.REVIEWER)
     if claim is None:
-        claim = placed_claims(document).filter(start=start, end=end).first()
+        claim = placed_claim_at(document, start, end)
     if claim is not None:
         Claim.objects.select_for_update().filter(pk=claim.pk).first()  # two tabs at once: one waits, then sees it
         mine = Annotation.objects.filter(claim=claim, author=author, original_author="").first()
