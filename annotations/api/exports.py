@@ -108,7 +108,7 @@ class ProjectExportView(APIView):
                 project=project,
                 base_url=settings.SITE_URL or request.build_absolute_uri("/"),
                 filters=request.query_params,
-                visible=access.annotations_visible(request.user),  # blind review holds in exports too
+                visible=access.annotations_of_project(request.user, project),  # blind review holds in exports too
             )
         except ExportRejected as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
