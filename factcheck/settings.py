@@ -276,6 +276,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # URL imports and link checks left queued (broker down) or fetching (a worker died): sent again.
     "sweep-fetches": {"task": "annotations.sweep_fetches", "schedule": float(SEGMENTATION_SWEEP_INTERVAL)},
+    "sweep-references": {"task": "annotations.sweep_references", "schedule": float(SEGMENTATION_SWEEP_INTERVAL)},
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
