@@ -28,7 +28,8 @@ from annotations.domain.vocabulary import (  # re-exported: models.X keeps worki
 __all__ = [
     "AnchorState", "AnchoringStatus", "Annotation", "AnnotationStatus", "AuditEvent", "Claim", "ClaimOrigin",
     "ClaimState", "Document", "DocumentVersion", "EvidenceLink", "LinkStatus", "Membership", "Notification",
-    "NotificationSettings", "Project", "ReferenceClaim", "ReferenceSource", "ReviewAssignment", "ReviewItem", "Role", "SegmentationStatus", "Stance",
+    "NotificationSettings", "Project", "ReferenceClaim", "ReferenceSource",
+    "ReviewAssignment", "ReviewItem", "Role", "SegmentationStatus", "Stance",
     "UrlImport", "UrlImportStatus", "Verdict",
 ]  # fmt: skip
 
@@ -310,7 +311,8 @@ class ReferenceClaim(models.Model):
                 condition=Q(verdict="") | Q(verdict__in=[v.value for v in Verdict]), name="reference_verdict_valid"
             ),
             models.CheckConstraint(condition=~Q(text=""), name="reference_text_not_empty"),
-            models.UniqueConstraint(fields=["annotation"], condition=Q(retired_at__isnull=True, annotation__isnull=False),
+            models.UniqueConstraint(fields=["annotation"],
+                                    condition=Q(retired_at__isnull=True, annotation__isnull=False),
                                     name="reference_one_live_row_per_annotation"),
             models.UniqueConstraint(fields=["project", "url"], condition=Q(source=ReferenceSource.CLAIMREVIEW),
                                     name="reference_claimreview_unique_url"),

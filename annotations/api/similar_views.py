@@ -39,8 +39,9 @@ def _listed(matches, project_id: int | None) -> Response:
 
 class ClaimSimilarApi(APIView):
     @extend_schema(operation_id="claim_similar", parameters=[K], responses=s.SimilarListOut,
-                   description="Already-checked claims (approved or published verdicts and imported fact-checks of "
-                   "the desks you see) that this candidate claim repeats, best first; its own verdicts aside.")  # fmt: skip
+                   description="Already-checked claims (approved or published verdicts and imported fact-checks "
+                   "of the desks you see) that this candidate claim repeats, best first; its own verdicts aside.",
+                   )  # fmt: skip
     def get(self, request: Request, pk: int) -> Response:
         only_known(request, "k")
         claim = access.claim_for_user(request.user, pk)

@@ -299,7 +299,7 @@ def test_reuse_takes_a_span_in_utf16_and_refuses_bad_bodies_and_hidden_reference
 def test_the_review_screen_flags_a_verdict_that_contradicts_a_published_one_on_a_matching_claim(
     seeds, reviewer, other_reviewer, editor, client, django_capture_on_commit_callbacks
 ):
-    doc_a, doc_b = seeds
+    doc_a, _ = seeds
     # the within-article repeat of the letter claim (A7 ≈ A28, similarity over LIKELY_AT)
     published = publish(claim_starting(doc_a, LETTER_A), reviewer, editor, django_capture_on_commit_callbacks,
                         verdict="true")  # fmt: skip
