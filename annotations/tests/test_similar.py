@@ -419,3 +419,27 @@ def test_a_near_identical_claim_of_the_desk_is_flagged_as_a_duplicate_of_the_jud
     repeat = claim_starting(doc_a, "However, neither Moscow nor Beijing has responded")
     [match] = similar.similar_to_claim(user, repeat)
     assert match.duplicate and match.reference.annotation.claim_id == judged.pk
+
+
+def test_the_review_queue_flags_a_submitted_verdict_contradicting_a_published_one(
+    seeds, reviewer, other_reviewer, editor, client, django_capture_on_commit_callbacks
+):
+    doc_a, _ = seeds
+    publish(claim_starting(doc_a, LETTER_A), reviewer, editor, django_capture_on_commit_callbacks, verdict="true")
+    repeat = claim_starting(doc_a, "- Leaked documents reveal Maduro pleaded")
+    submitted = services.annotation_create(document=doc_a, author=other_reviewer, start=repeat.start, end=repeat.end,
+                                           quote=repeat.text, verdict="false", claim=repeat)  # fmt: skip
+    services.annotation_submit(annotation_id=submitted.pk, user=other_reviewer)
+    client.force_login(editor)
+    page = client.get(reverse("admin:annotations_reviewitem_changelist")).content.decode()
+    assert page.count("⚠ contradicts a published True") == 1
+
+
+def test_the_desk_page_offers_the_claimreview_import_to_editors_only(project, reviewer, editor, client):
+    url = reverse("document-list", args=[project.slug])
+    client.force_login(reviewer)
+    assert 'id="claimreview-form"' not in client.get(url).content.decode()
+    client.force_login(editor)
+    page = client.get(url).content.decode()
+    assert 'id="claimreview-form"' in page and "/api/v1/projects/politics/claimreviews" in page
+    assert "annotations/js/claimreviews.js" in page
