@@ -53,8 +53,13 @@ def test_the_other_article_shows_the_letter_sentence_as_checked_before_and_reuse
     expect(box.locator("a")).to_have_attribute(
         "href", f"/documents/{doc_a.pk}/?annotation={annotation.pk}#a{annotation.pk}"
     )
-    # exactly the entries that match something are marked (here: only sentences sharing the letter's words)
-    assert page.locator("#claim-list .checked-before").count() >= 1
+    # exactly the listed entries that match an already-checked claim are marked, and no other
+    listed = {int(i) for i in page.locator("#claim-list li[data-claim-id]").evaluate_all(
+        "items => items.map((li) => li.dataset.claimId)")}  # fmt: skip
+    marked = {int(i) for i in page.locator("#claim-list .checked-before").evaluate_all(
+        "boxes => boxes.map((box) => box.dataset.claim)")}  # fmt: skip
+    found = similar.similar_many(other_reviewer, similar.claim_queries(Claim.objects.filter(pk__in=listed)), k=3)
+    assert letter_b.pk in marked and marked == {pk for pk, matches in found.items() if matches}
 
     # A new highlight of the same sentence: the panel says it was checked before.
     entry.locator(".claim-select").click()
