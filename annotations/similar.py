@@ -51,7 +51,7 @@ class _ProcessIndex:
                 .values_list("pk", "text", "title").iterator(chunk_size=5000))  # fmt: skip
 
     def _build(self) -> None:
-        mode = getattr(settings, "MATCHING_MODE", "lexical")
+        mode = settings.MATCHING_MODE
         index = build_index([], mode=mode)
         last = 0
         batch = []
