@@ -123,7 +123,11 @@ def _read(position: int, item: object) -> ClaimReviewItem | ClaimReviewError:
     if not text:
         return ClaimReviewError(position, "no claimReviewed (the claim's text)")
     url = item.get("url")
-    if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url.strip(), re.IGNORECASE) or len(url) > 2000:
+    if (
+        not isinstance(url, str)
+        or not re.fullmatch(r"https?://[^\s/]+\S*", url.strip(), re.IGNORECASE)
+        or (len(url) > 2000 or "\x00" in url)
+    ):
         return ClaimReviewError(position, "no http(s) url (the fact-check's address, which deduplicates it)")
     rating = item.get("reviewRating")
     if rating is not None and not isinstance(rating, dict):
