@@ -443,3 +443,28 @@ def test_the_desk_page_offers_the_claimreview_import_to_editors_only(project, re
     page = client.get(url).content.decode()
     assert 'id="claimreview-form"' in page and "/api/v1/projects/politics/claimreviews" in page
     assert "annotations/js/claimreviews.js" in page
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_writes_the_reference_row_after_the_publish_commits(
+    celery_worker_process, project, reviewer, other_reviewer, editor
+):
+    import time
+
+    doc_a, doc_b = import_seed(project, SEED_A, reviewer), import_seed(project, SEED_B, reviewer)
+    claim = claim_starting(doc_a, LETTER_A)
+    annotation = services.annotation_create(document=doc_a, author=reviewer, start=claim.start, end=claim.end,
+                                            quote=claim.text, verdict="false", claim=claim)  # fmt: skip
+    services.annotation_submit(annotation_id=annotation.pk, user=reviewer)
+    services.annotation_transition(annotation_id=annotation.pk, user=editor, action="approve")
+    services.annotation_transition(annotation_id=annotation.pk, user=editor, action="publish")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        row = ReferenceClaim.objects.filter(annotation=annotation, retired_at=None, status="published").first()
+        if row is not None:
+            break
+        time.sleep(0.2)
+    assert row is not None, "the worker did not write the reference row within 30 s"
+    [match] = similar.similar_to_claim(other_reviewer, claim_starting(doc_b, LETTER_B))
+    assert match.reference == row and match.reference.verdict == "false"
