@@ -76,6 +76,7 @@ def test_the_other_article_shows_the_letter_sentence_as_checked_before_and_reuse
     expect(page.locator("#panel-verdicts input:checked")).to_have_value("mostly_true")
     expect(page.locator("#panel-rationale")).to_have_value("The Post saw the letter.")
     expect(page.locator("#panel-evidence a")).to_have_text("WaPo")
+    expect(page.locator("#panel-meta")).to_contain_text("reused from an already-checked claim")
 
     draft = Annotation.objects.get(author=other_reviewer)
     assert (draft.status, draft.claim_id, draft.reused_from_id) == ("draft", letter_b.pk, reference.pk)

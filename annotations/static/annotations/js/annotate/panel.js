@@ -115,6 +115,7 @@ export function openExisting(id, { opener = null, scroll = true, focus = null } 
     const href = withId(cfg.reviewUrl, a.id);
     $("panel-meta").append(" · ", el("a", { href, text: "review" }));
   }
+  if (a.reused_from) $("panel-meta").append(" · verdict reused from an already-checked claim");
   if (a.status === "published" || a.status === "retracted") {
     const href = withId(cfg.factCheckUrl, a.id);
     $("panel-meta").append(" · ", el("a", { href, target: "_blank", rel: "noopener", text: "public page" }));
