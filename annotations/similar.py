@@ -1,7 +1,8 @@
 """Reads of "Checked before?": which already-checked claims (``ReferenceClaim``) a sentence repeats.
 
-**The index.** Each web process holds one BM25F index (``domain.matching``) over the reference set's rows —
-claim text and title, every desk together — built on first use and then kept fresh incrementally: before a
+**The index.** Each web process holds one BM25F index (``domain.matching``) per desk over the reference set's
+rows — claim text and title; a search looks in the desks the user belongs to, so another desk's 100,000 rows never
+crowd theirs out of the candidates — built on first use and then kept fresh incrementally: before a
 search, one query asks for the highest row id (the primary key index, no scan), and only rows above the last
 one seen are fetched and appended (``MatchingIndex.add``: no rebuild, the same index a full build would give).
 Rows are never edited (a changed or withdrawn verdict retires its row and writes a new one,
@@ -31,56 +32,61 @@ from annotations.domain.matching import DUPLICATE_AT, LIKELY_AT, SHOW_AT, Matchi
 from annotations.domain.vocabulary import AnnotationStatus, ReferenceSource
 from annotations.models import Annotation, Claim, ReferenceClaim
 
-POOL = 50  # BM25F candidates per query before the access filter and the similarity score
+POOL = 50  # BM25F candidates per query and desk before the access filter and the similarity score
 REBUILD_CHECK = 600.0  # seconds between checks of how many indexed rows were retired or deleted
 MAX_RESULTS = 20
 
 
 class _ProcessIndex:
+    """One BM25F index per desk (so a big desk's rows never crowd a small desk's out of a search's candidates),
+    appended to as rows arrive; see the module docstring."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.reset()
 
     def reset(self) -> None:
-        self.index: MatchingIndex | None = None
+        self.indexes: dict[int, MatchingIndex] = {}
+        self.size = 0
         self.last_id = 0
         self.checked_at = 0.0
+        self.built = False
 
-    def _rows(self, after: int):
-        return (ReferenceClaim.objects.filter(pk__gt=after, retired_at__isnull=True).order_by("pk")
-                .values_list("pk", "text", "title").iterator(chunk_size=5000))  # fmt: skip
+    def _add(self, after: int) -> None:
+        rows = (ReferenceClaim.objects.filter(pk__gt=after, retired_at__isnull=True).order_by("pk")
+                .values_list("pk", "project_id", "text", "title").iterator(chunk_size=5000))  # fmt: skip
+        batches: dict[int, list] = {}
+        for pk, project_id, text, title in rows:
+            batches.setdefault(project_id, []).append((str(pk), (text, title)))
+            self.last_id = max(self.last_id, pk)
+        for project_id, batch in batches.items():
+            if project_id not in self.indexes:
+                self.indexes[project_id] = build_index([], mode=settings.MATCHING_MODE)
+            self.indexes[project_id].add(batch)
+            self.size += len(batch)
 
     def _build(self) -> None:
-        mode = settings.MATCHING_MODE
-        index = build_index([], mode=mode)
-        last = 0
-        batch = []
-        for pk, text, title in self._rows(0):
-            batch.append((str(pk), (text, title)))
-            last = pk
-        index.add(batch)
-        self.index, self.last_id, self.checked_at = index, last, time.monotonic()
+        self.reset()
+        self._add(0)
+        self.built, self.checked_at = True, time.monotonic()
 
-    def current(self) -> MatchingIndex:
+    def current(self) -> dict[int, MatchingIndex]:
         with self._lock:
-            if self.index is None:
+            if not self.built:
                 self._build()
-                return self.index
+                return self.indexes
             newest = ReferenceClaim.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
             if newest < self.last_id:  # the table was emptied or restored: start again
                 self._build()
             elif newest > self.last_id:
-                rows = list(self._rows(self.last_id))
-                if rows:
-                    self.index.add([(str(pk), (text, title)) for pk, text, title in rows])
-                    self.last_id = rows[-1][0]
+                self._add(self.last_id)
                 self.last_id = max(self.last_id, newest)
             if time.monotonic() - self.checked_at > REBUILD_CHECK:
                 self.checked_at = time.monotonic()
                 live = ReferenceClaim.objects.filter(retired_at__isnull=True).count()
-                if len(self.index) and live < 0.75 * len(self.index):
+                if self.size and live < 0.75 * self.size:
                     self._build()
-            return self.index
+            return self.indexes
 
 
 _INDEX = _ProcessIndex()
@@ -137,12 +143,15 @@ def similar_many(user: AbstractBaseUser, queries: Iterable[Query], *, k: int = 5
     """For each query, up to ``k`` already-checked claims the user may see, best first, scoring at least
     ``min_score`` (``project_id``: of that desk only). One database query for all of them."""
     queries = list(queries)
-    index = _INDEX.current()
-    candidates = {query.key: [int(pk) for pk, _ in index.search(query.text, k=POOL)] for query in queries}
+    indexes = _INDEX.current()
+    desks = access.roles_by_project(user).keys() if project_id is None else [project_id]
+    mine = [indexes[desk] for desk in desks if desk in indexes]
+    candidates = {
+        query.key: [int(pk) for index in mine for pk, _ in index.search(query.text, k=POOL)] for query in queries
+    }
     ids = {pk for pks in candidates.values() for pk in pks}
+    # the access layer decides (blind desks, retired rows); the desks above only narrow the candidates
     rows = access.references_visible(user).filter(pk__in=ids) if ids else ReferenceClaim.objects.none()
-    if project_id is not None:
-        rows = rows.filter(project_id=project_id)
     rows = {row.pk: row for row in rows.select_related("project", "annotation__document", "annotation__author")}
     result = {}
     for query in queries:

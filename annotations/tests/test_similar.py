@@ -92,7 +92,6 @@ def test_a_published_verdict_is_found_from_the_other_seed_article_once_the_worke
     doc_a, doc_b = seeds
     letter_b = claim_starting(doc_b, LETTER_B)
     assert similar.similar_to_claim(other_reviewer, letter_b) == []  # nothing checked yet (the index is built)
-    built = similar._INDEX.index
     published = publish(claim_starting(doc_a, LETTER_A), reviewer, editor, django_capture_on_commit_callbacks)
 
     row = ReferenceClaim.objects.get(annotation=published, retired_at=None)
@@ -103,7 +102,13 @@ def test_a_published_verdict_is_found_from_the_other_seed_article_once_the_worke
     assert match["id"] == row.pk and match["verdict"] == "mostly_true" and match["annotation"] == published.pk
     assert match["desk"] == {"slug": "politics", "name": "Politics desk"} and match["same_desk"] is True
     assert match["score"] >= SHOW_AT and match["url"].startswith(f"/documents/{doc_a.pk}/?annotation={published.pk}")
-    assert similar._INDEX.index is built  # appended to, not rebuilt
+    # A second verdict reaches the same index object: appended to, not rebuilt.
+    built = similar._INDEX.indexes[doc_a.project_id]
+    second = publish(claim_starting(doc_a, "However, neither nation has responded"), reviewer, editor,
+                     django_capture_on_commit_callbacks)  # fmt: skip
+    repeat = claim_starting(doc_a, "However, neither Moscow nor Beijing has responded")
+    assert [m.reference.annotation_id for m in similar.similar_to_claim(other_reviewer, repeat)] == [second.pk]
+    assert similar._INDEX.indexes[doc_a.project_id] is built and len(built) == 2
 
 
 def test_the_sync_is_idempotent_and_a_correction_or_retraction_replaces_or_retires_the_row(
