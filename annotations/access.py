@@ -38,6 +38,7 @@ from annotations.models import (
     EvidenceLink,
     Membership,
     Project,
+    ReferenceClaim,
     ReviewAssignment,
     UrlImport,
 )
@@ -140,6 +141,31 @@ def not_blinded(user: AnyUser | None) -> Q:
         Q(document__project__blind_review=False) | Q(author=user) | Q(status__in=["published", "retracted"])
         | Exists(editor_here) | Exists(judged_too)
     )  # fmt: skip
+
+
+def references_visible(user: AnyUser | None, *, need: Role | str = Role.REVIEWER) -> QuerySet[ReferenceClaim]:
+    """The already-checked claims ("Checked before?") of the user's desks, live ones only. In a blind desk its
+    reviewers see only what is public there (published verdicts, imported fact-checks) and their own verdicts:
+    an approved-but-unpublished verdict of a colleague is exactly what blind review hides."""
+    rows = scope(ReferenceClaim.objects.filter(retired_at__isnull=True), user, "project", need)
+    if not _active(user) or user.is_superuser:
+        return rows
+    editor_here = Membership.objects.filter(project=OuterRef("project"), user=user,
+                                            role__in=roles_at_least(Role.EDITOR))  # fmt: skip
+    return rows.filter(
+        Q(project__blind_review=False) | Q(source="claimreview") | Q(status="published")
+        | Q(annotation__author=user) | Exists(editor_here)
+    )  # fmt: skip
+
+
+def reference_for_user(user: AnyUser | None, reference_id: int, *, need: Role | str = Role.REVIEWER) -> ReferenceClaim:
+    """One live reference the user may see (``references_visible``), else NotFound."""
+    if not (isinstance(reference_id, int) and 0 < reference_id < 2**63):
+        raise NotFound("No such already-checked claim.")
+    row = references_visible(user, need=need).select_related("project", "annotation").filter(pk=reference_id).first()
+    if row is None:
+        raise NotFound("No such already-checked claim.")
+    return row
 
 
 def assignments_visible(user: AnyUser | None, *, need: Role | str = Role.REVIEWER) -> QuerySet[ReviewAssignment]:

@@ -18,6 +18,7 @@ from annotations.domain.vocabulary import (  # re-exported: models.X keeps worki
     ClaimOrigin,
     ClaimState,
     LinkStatus,
+    ReferenceSource,
     Role,
     SegmentationStatus,
     Stance,
@@ -27,7 +28,8 @@ from annotations.domain.vocabulary import (  # re-exported: models.X keeps worki
 __all__ = [
     "AnchorState", "AnchoringStatus", "Annotation", "AnnotationStatus", "AuditEvent", "Claim", "ClaimOrigin",
     "ClaimState", "Document", "DocumentVersion", "EvidenceLink", "LinkStatus", "Membership", "Notification",
-    "NotificationSettings", "Project", "ReviewAssignment", "ReviewItem", "Role", "SegmentationStatus", "Stance",
+    "NotificationSettings", "Project", "ReferenceClaim", "ReferenceSource",
+    "ReviewAssignment", "ReviewItem", "Role", "SegmentationStatus", "Stance",
     "UrlImport", "UrlImportStatus", "Verdict",
 ]  # fmt: skip
 
@@ -251,6 +253,10 @@ class Annotation(AnchoredFields):
     )
     status = models.CharField(max_length=20, choices=AnnotationStatus.choices, default=AnnotationStatus.DRAFT)
     version = models.PositiveIntegerField(default=1, help_text="Optimistic lock: incremented on every write.")
+    reused_from = models.ForeignKey(
+        "ReferenceClaim", null=True, blank=True, on_delete=models.SET_NULL, related_name="reuses",
+        help_text="The already-checked claim whose verdict, rationale and evidence this one started from.",
+    )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -273,6 +279,52 @@ class Annotation(AnchoredFields):
 
     def __str__(self) -> str:
         return f"{self.quote[:60]} ({self.verdict or 'no verdict'})"
+
+
+class ReferenceClaim(models.Model):
+    """One already-checked claim of a desk's reference set ("Checked before?"): an approved or published verdict
+    of the desk (``annotation``), or a fact-check imported from ClaimReview JSON-LD (``url``).
+
+    Rows are never edited: when the verdict behind one changes (corrected, retracted, re-worded) the row is
+    retired (``retired_at``) and, if it still qualifies, a new one is written. So the per-process search index
+    only ever appends rows with a higher id, and reads drop retired rows (``services.references``)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="references")
+    source = models.CharField(max_length=12, choices=ReferenceSource.choices)
+    annotation = models.ForeignKey(
+        "Annotation", null=True, blank=True, on_delete=models.CASCADE, related_name="reference_rows"
+    )
+    text = models.TextField(help_text="The claim as checked (the verdict's quote, or claimReviewed).")
+    title = models.CharField(max_length=500, blank=True, help_text="The article or fact-check it appeared in.")
+    verdict = models.CharField(max_length=20, choices=Verdict.choices, blank=True)
+    rating_label = models.CharField(max_length=200, blank=True, help_text="The rating as its publisher wrote it.")
+    rationale = models.TextField(blank=True)
+    url = models.URLField(max_length=2000, blank=True, help_text="A ClaimReview's own address (deduplicated).")
+    publisher = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=20, blank=True, help_text="The verdict's status when written.")
+    published_at = models.DateTimeField(null=True, blank=True)
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")  # fmt: skip
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(source__in=ReferenceSource.values), name="reference_source_valid"),
+            models.CheckConstraint(
+                condition=Q(verdict="") | Q(verdict__in=[v.value for v in Verdict]), name="reference_verdict_valid"
+            ),
+            models.CheckConstraint(condition=~Q(text=""), name="reference_text_not_empty"),
+            models.UniqueConstraint(fields=["annotation"],
+                                    condition=Q(retired_at__isnull=True, annotation__isnull=False),
+                                    name="reference_one_live_row_per_annotation"),
+            models.UniqueConstraint(fields=["project", "url"], condition=Q(source=ReferenceSource.CLAIMREVIEW),
+                                    name="reference_claimreview_unique_url"),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return self.text[:80]
 
 
 class EvidenceLink(models.Model):

@@ -112,3 +112,20 @@ def sweep_fetches() -> int:
     from annotations import services
 
     return services.fetches_sweep()
+
+
+@shared_task(name="annotations.sync_reference", **_DOCUMENT_TASK)
+def sync_reference(annotation_id: int) -> str:
+    """Bring one verdict's row of the reference set ("Checked before?") up to date after a review decision
+    (``services.reference_sync``; safe to run twice: it compares before it writes)."""
+    from annotations import services
+
+    return services.reference_sync(annotation_id=annotation_id)
+
+
+@shared_task(name="annotations.sweep_references")
+def sweep_references() -> int:
+    """Periodic (beat): reviewed verdicts whose reference row was never written (broker down) or is stale."""
+    from annotations import services
+
+    return services.references_sweep()

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.html import json_script
 from django.utils.safestring import mark_safe
 
-from annotations import access, selectors, services
+from annotations import access, selectors, services, similar
 from annotations.domain.article_files import SUPPORTED_SUFFIXES
 from annotations.domain.spans import QUOTE_CONTEXT
 from annotations.domain.verdicts import Verdict
@@ -240,6 +240,7 @@ def review_screen(request: HttpRequest, annotation_id: int) -> HttpResponse:
         cards.append({"annotation": a, "writer": selectors.writer(a), "actions": actions, "thread": thread,
                       "verdict": Verdict(a.verdict) if a.verdict else None})  # fmt: skip
     verdicts = [c["annotation"].verdict for c in cards if c["annotation"].verdict]
+    contradicting = [_similar_entry(m) for m in similar.contradictions(request.user, [annotation])[annotation.pk]]
     body = document.body
     if annotation.document_version != document.version:  # an orphan: its words in the text it was made on
         body = selectors.document_version(document, annotation.document_version).body
@@ -248,11 +249,23 @@ def review_screen(request: HttpRequest, annotation_id: int) -> HttpResponse:
         "before": body[max(0, annotation.start - REVIEW_CONTEXT) : annotation.start],
         "after": body[annotation.end : annotation.end + REVIEW_CONTEXT],
         "agreement": "disagree" if is_disagreement(verdicts) else ("agree" if len(verdicts) > 1 else "single"),
-        "verdict_choices": Verdict.choices, "labels": ACTION_LABELS,
+        "verdict_choices": Verdict.choices, "labels": ACTION_LABELS, "contradictions": contradicting,
         "review_config": {"apiRoot": reverse("api-projects").removesuffix("projects/"),
                           "csrfToken": get_token(request)},
     }  # fmt: skip
     return render(request, "annotations/review_screen.html", context)
+
+
+def _similar_entry(match) -> dict:
+    """An already-checked claim as the review screen and the queue show it (``similar.Match``)."""
+    row = match.reference
+    if row.annotation_id is not None:
+        url = reverse("document-detail", args=[row.annotation.document_id]) + f"?annotation={row.annotation_id}"
+    else:
+        url = row.url
+    label = Verdict(row.verdict).label if row.verdict else row.rating_label
+    return {"text": row.text, "label": label, "desk": row.project.name, "score": match.score, "url": url,
+            "source": row.source, "publisher": row.publisher}  # fmt: skip
 
 
 ACTION_LABELS = {

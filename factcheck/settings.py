@@ -226,6 +226,11 @@ FETCH_ALLOWED_NETWORKS = env_list("FETCH_ALLOWED_NETWORKS", [])
 FETCH_ALLOWED_PORTS = [int(p) for p in env_list("FETCH_ALLOWED_PORTS", ["80", "443", "8080", "8443"])]
 # Check every evidence link in the background (status, final URL, title, a text snapshot as the archive copy).
 LINK_CHECKS = env_bool("LINK_CHECKS", True)
+# "Checked before?": how the reference index ranks candidates. lexical (BM25F, the default) or hybrid (+ MiniLM
+# sentence embeddings: needs requirements-embeddings.txt; every web process then encodes the reference set).
+MATCHING_MODE = env_str("MATCHING_MODE", "lexical")
+if MATCHING_MODE not in ("lexical", "hybrid"):
+    raise ImproperlyConfigured(f"MATCHING_MODE={MATCHING_MODE!r} is not lexical or hybrid")
 
 # E-mail (invitations, notifications): printed to the console unless EMAIL_BACKEND names another backend;
 # SMTP takes EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD and EMAIL_USE_TLS.
@@ -279,6 +284,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # URL imports and link checks left queued (broker down) or fetching (a worker died): sent again.
     "sweep-fetches": {"task": "annotations.sweep_fetches", "schedule": float(SEGMENTATION_SWEEP_INTERVAL)},
+    "sweep-references": {"task": "annotations.sweep_references", "schedule": float(SEGMENTATION_SWEEP_INTERVAL)},
 }
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()

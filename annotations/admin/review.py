@@ -12,11 +12,12 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince
 
-from annotations import access, selectors, services
+from annotations import access, selectors, services, similar
 from annotations.admin.audit import EvidenceReadOnlyInline, history_table
 from annotations.admin.content import action_form
 from annotations.admin.scoping import NEED, ScopedAdmin
 from annotations.domain.errors import AppError
+from annotations.domain.verdicts import Verdict
 from annotations.domain.vocabulary import AnnotationStatus
 from annotations.models import EvidenceLink, ReviewItem
 
@@ -104,9 +105,22 @@ class ReviewQueueAdmin(ScopedAdmin):
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
         context = selectors.review_context(list(changelist.result_list))
+        contradicting = similar.contradictions(request.user, list(changelist.result_list))  # one query for the page
         for item in changelist.result_list:
             item.review = context[item.pk]
+            item.contradicts = contradicting.get(item.pk, [])
         return changelist
+
+    def checked_before(self, obj):
+        """An earlier published verdict (or imported fact-check) on a matching claim that this one contradicts."""
+        matches = getattr(obj, "contradicts", None)
+        if not matches:
+            return "–"
+        row = matches[0].reference
+        label = Verdict(row.verdict).label if row.verdict else row.rating_label
+        return format_html('<strong class="disagree contradicts" title="“{}” ({}, similarity {})">⚠ contradicts a '
+                           'published {}</strong>', row.text[:200], row.project.name, f"{matches[0].score:.2f}",
+                           label)  # fmt: skip
 
     @admin.display(description="Quote")
     def short_quote(self, obj):
@@ -137,14 +151,18 @@ class ReviewQueueAdmin(ScopedAdmin):
 
     @admin.display(description="Other verdicts")
     def agreement(self, obj):
-        """How many other reviewers judged the claim, and whether they agree (one column: the queue fits 1,280 px)."""
+        """How many other reviewers judged the claim, and whether they agree (one column: the queue fits 1,280 px);
+        and whether it contradicts an earlier published verdict on a matching claim ("Checked before?")."""
+        flag = self.checked_before(obj)
         if not getattr(obj, "review", None) or not obj.review["independent"]:
-            return "none"
+            return flag if flag != "–" else "none"
         others = obj.review["independent"]
         if obj.review["disagreement"]:
             peers = ", ".join(f"{selectors.writer(p)}: {p.verdict}" for p in obj.review["peers"])
-            return format_html('<strong class="disagree" title="{}">{} · ⚠ disagree</strong>', peers, others)
-        return f"{others} · ✓ agree"
+            told = format_html('<strong class="disagree" title="{}">{} · ⚠ disagree</strong>', peers, others)
+        else:
+            told = f"{others} · ✓ agree"
+        return told if flag == "–" else format_html("{}<br>{}", told, flag)
 
     @admin.display(description="Author", ordering="author__username")
     def writer(self, obj):

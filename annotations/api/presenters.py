@@ -102,6 +102,7 @@ def present_annotation(
         "updated_at": stamp(annotation.updated_at),
         "can_edit": access.can_edit_content(user, annotation) and annotation.status in EDITABLE_STATUSES,
         "evidence": [present_evidence(link) for link in (annotation.evidence.all() if evidence is None else evidence)],
+        "reused_from": annotation.reused_from_id,
     }
 
 
@@ -211,4 +212,25 @@ def present_thread_entry(event: AuditEvent) -> dict:
         "id": event.pk, "at": stamp(event.at), "author": event.actor.get_username() if event.actor else None,
         "kind": "comment" if event.action == AuditEvent.Action.COMMENT else "review",
         "from_status": event.from_status, "to_status": event.to_status, "text": event.comment,
+    }  # fmt: skip
+
+
+def present_similar(match, *, for_project_id: int | None, annotation_url) -> dict:
+    """SimilarOut: one already-checked claim a text matches (``similar.Match``). ``annotation_url(annotation)``
+    links the verdict in its text; ``for_project_id``: the desk of what was matched (``same_desk``)."""
+    row = match.reference
+    annotation = row.annotation
+    document = annotation.document if annotation is not None else None
+    return {
+        "id": row.pk, "score": match.score, "likely": match.likely, "duplicate": match.duplicate, "text": row.text,
+        "source": row.source, "verdict": row.verdict,
+        "verdict_label": Verdict(row.verdict).label if row.verdict else row.rating_label,
+        "rationale": row.rationale, "status": row.status,
+        "desk": {"slug": row.project.slug, "name": row.project.name},
+        "same_desk": for_project_id is not None and row.project_id == for_project_id,
+        "annotation": row.annotation_id,
+        "document": None if document is None else {"id": document.pk, "title": document.title},
+        "url": annotation_url(annotation) if annotation is not None else row.url,
+        "publisher": row.publisher or (row.project.publisher_name or row.project.name if annotation else ""),
+        "published_at": stamp(row.published_at),
     }  # fmt: skip

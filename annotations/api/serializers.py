@@ -362,6 +362,8 @@ class AnnotationOut(serializers.Serializer):
     updated_at = serializers.DateTimeField()
     can_edit = serializers.BooleanField()
     evidence = EvidenceOut(many=True)
+    reused_from = serializers.IntegerField(allow_null=True, help_text="The already-checked claim (`/similar` "
+                                           "result id) whose verdict this one started from.")  # fmt: skip
 
 
 class AnnotationCreateIn(serializers.Serializer):
@@ -470,3 +472,97 @@ class AnnotationListOut(_Page):
 
 class AuditEventListOut(_Page):
     results = AuditEventOut(many=True)
+
+
+# ---- "Checked before?" (issue 14) ----------------------------------------------------------------------------
+
+
+class SimilarDeskOut(serializers.Serializer):
+    slug = StrictCharField()
+    name = StrictCharField()
+
+
+class SimilarDocumentOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = StrictCharField()
+
+
+class SimilarOut(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The already-checked claim (reuse it: POST /api/v1/similar/{id}/reuse).")
+    score = serializers.FloatField(help_text="Similarity 0–1 (shared words weighted by rarity); the same scale for "
+                                   "every query.")  # fmt: skip
+    likely = serializers.BooleanField(help_text="Likely the same claim (score over the calibrated bar).")
+    duplicate = serializers.BooleanField(help_text="Near-identical wording.")
+    text = StrictCharField()
+    source = serializers.ChoiceField(choices=[("verdict", "verdict"), ("claimreview", "claimreview")])
+    verdict = StrictCharField(help_text="Our scale, or empty when an imported rating is not on it.")
+    verdict_label = StrictCharField()
+    rationale = StrictCharField()
+    status = StrictCharField(help_text="approved or published (a verdict of a desk); empty for an imported one.")
+    desk = SimilarDeskOut()
+    same_desk = serializers.BooleanField()
+    annotation = serializers.IntegerField(allow_null=True)
+    document = SimilarDocumentOut(allow_null=True)
+    url = StrictCharField(help_text="Where to read it: the annotate page at the verdict, or the fact-check's page.")
+    publisher = StrictCharField()
+    published_at = serializers.DateTimeField(allow_null=True)
+
+
+class SimilarListOut(serializers.Serializer):
+    threshold = serializers.FloatField(help_text="The score a result needs to be listed.")
+    likely_threshold = serializers.FloatField()
+    results = SimilarOut(many=True)
+
+
+class SimilarForClaimOut(serializers.Serializer):
+    claim = serializers.IntegerField()
+    results = SimilarOut(many=True)
+
+
+class SimilarByClaimOut(serializers.Serializer):
+    threshold = serializers.FloatField()
+    likely_threshold = serializers.FloatField()
+    claims = SimilarForClaimOut(many=True)
+
+
+class SimilarSearchIn(serializers.Serializer):
+    text = Text(max_length=5000, help_text="The sentence or passage to look up.")
+    project = Text(required=False, help_text="Only already-checked claims of this desk (slug).")
+    k = serializers.IntegerField(required=False, min_value=1, max_value=20, default=5)
+
+
+class ReuseIn(serializers.Serializer):
+    claim = serializers.IntegerField(required=False, allow_null=True, default=None,
+                                     help_text="A candidate claim: the draft covers its span.")  # fmt: skip
+    document = serializers.IntegerField(required=False, help_text="With start, end, exact: a span of this document.")
+    start = serializers.IntegerField(required=False, min_value=0)
+    end = serializers.IntegerField(required=False, min_value=0)
+    exact = Text(required=False, trim_whitespace=False, max_length=100_000)
+
+    def validate(self, attrs):
+        span = [name for name in ("document", "start", "end", "exact") if name in attrs]
+        if attrs.get("claim") is None and len(span) != 4:
+            raise serializers.ValidationError("give a claim, or a document with start, end and exact")
+        if attrs.get("claim") is not None and span:
+            raise serializers.ValidationError("give a claim or a span, not both")
+        return attrs
+
+
+class ClaimReviewImportIn(serializers.Serializer):
+    file = serializers.FileField(help_text="schema.org ClaimReview JSON-LD: our claimreview export or a feed.")
+
+
+class ClaimReviewResultOut(serializers.Serializer):
+    item = serializers.IntegerField(help_text="Position of the item in the file (1-based).")
+    status = serializers.ChoiceField(choices=[("imported", "imported"), ("duplicate", "duplicate"),
+                                              ("failed", "failed")])  # fmt: skip
+    detail = StrictCharField()
+    reference = serializers.IntegerField(allow_null=True)
+
+
+class ClaimReviewImportOut(serializers.Serializer):
+    file = StrictCharField()
+    imported = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    failed = serializers.IntegerField()
+    results = ClaimReviewResultOut(many=True)

@@ -3,7 +3,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.negotiation import DefaultContentNegotiation
 
-from annotations.api import views
+from annotations.api import similar_views, views
 from annotations.api.exports import ProjectExportView, ProjectImportVerdictsView
 from annotations.domain.vocabulary import ClaimState
 
@@ -63,6 +63,19 @@ urlpatterns = [
     path("v1/annotations/<int:pk>/evidence/", views.AnnotationEvidenceApi.as_view(), name="api-annotation-evidence"),
     path("v1/evidence/<int:pk>/", views.EvidenceDetailApi.as_view(), name="api-evidence"),
     path("v1/evidence/<int:pk>/snapshot", views.EvidenceSnapshotApi.as_view(), name="api-evidence-snapshot"),
+    # "Checked before?" (issue 14)
+    path("v1/claims/<int:pk>/similar", similar_views.ClaimSimilarApi.as_view(), name="api-claim-similar"),
+    path(
+        "v1/annotations/<int:pk>/similar", similar_views.AnnotationSimilarApi.as_view(), name="api-annotation-similar"
+    ),
+    path("v1/documents/<int:pk>/similar", similar_views.DocumentSimilarApi.as_view(), name="api-document-similar"),
+    path("v1/similar", similar_views.SimilarSearchApi.as_view(), name="api-similar"),
+    path("v1/similar/<int:pk>/reuse", similar_views.ReferenceReuseApi.as_view(), name="api-similar-reuse"),
+    path(
+        "v1/projects/<slug:slug>/claimreviews",
+        similar_views.ProjectClaimReviewImportApi.as_view(),
+        name="api-project-claimreviews",
+    ),
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     # Redoc's bundle always loads its logo from cdn.redoc.ly (an <img> it renders unconditionally), so the docs are

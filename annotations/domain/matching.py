@@ -23,12 +23,14 @@ be added once; removal is a rebuild).
 from __future__ import annotations
 
 import functools
+import json
 import math
 import re
 from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, Protocol
 
 import numpy as np
@@ -36,7 +38,7 @@ import Stemmer
 
 from annotations.domain.text import fold
 
-__all__ = ["MatchingIndex", "Settings", "build_index", "tokenize"]
+__all__ = ["MatchingIndex", "Settings", "background_idf", "build_index", "similarity", "tokenize"]
 
 Mode = Literal["lexical", "hybrid"]
 
@@ -257,6 +259,13 @@ class MatchingIndex:
         positions = np.flatnonzero(touched)
         return positions, scores[positions]
 
+    def idf(self, term: str) -> float:
+        """BM25's idf of an index term now (a term no item has gets the highest idf there is)."""
+        n = len(self._ids)
+        posting = self._postings.get(term)
+        df = len(posting[0]) if posting is not None else 0
+        return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+
     def search(self, text: str, k: int = 5) -> list[tuple[str, float]]:
         """The ``k`` best ``(id, score)`` pairs, best first; equal scores in insertion order.
 
@@ -278,6 +287,44 @@ class MatchingIndex:
             positions, scores = positions[keep], scores[keep]
         order = np.lexsort((positions, -scores))[:k]
         return [(self._ids[positions[i]], float(scores[i])) for i in order]
+
+
+# Thresholds on the :func:`similarity` scale, chosen on 144 hand-labelled pairs of seed sentences (each sentence's
+# best BM25 neighbours: hard cases; ``annotations/tests/fixtures/matching/seed_pairs.json``, 15 are the same claim),
+# where the test asserts the precision each gives. SHOW_AT: listed as "checked before?" (recall first: a reviewer
+# glances at a few candidates); LIKELY_AT: "likely the same claim"; DUPLICATE_AT: near-identical (item 5: judged once).
+SHOW_AT = 0.30
+LIKELY_AT = 0.46
+DUPLICATE_AT = 0.75
+
+
+@functools.cache
+def _background() -> tuple[int, dict[str, int]]:
+    """Document frequencies of index terms over a fixed background collection (the CheckThat! 2020 Task 2
+    verified claims; ``scripts/build_matching_background.py``), loaded once per process."""
+    data = json.loads((Path(__file__).with_name("matching_background.json")).read_text(encoding="utf-8"))
+    return int(data["documents"]), data["df"]
+
+
+def background_idf(term: str) -> float:
+    """idf of an index term in the background collection; a term it has (almost) never seen counts the most."""
+    n, df = _background()
+    seen = df.get(term, 0)
+    return math.log(1.0 + (n - seen + 0.5) / (seen + 0.5))
+
+
+def similarity(query: str, text: str, settings: Settings = DEFAULT) -> float:
+    """How far two texts say the same thing, 0–1, comparable across queries and collections (unlike the BM25F
+    scores of :meth:`MatchingIndex.search`, which only rank): the cosine of their sets of index terms, each
+    weighted by its idf in a fixed background collection, so sharing "Rouvinski" and "warships" counts more
+    than sharing "said" or "president". 1.0: the same terms. The app's threshold is calibrated on this scale
+    (``annotations/tests/fixtures/matching/seed_pairs.json``)."""
+    a, b = set(tokenize(query, settings)), set(tokenize(text, settings))
+    if not a or not b:
+        return 0.0
+    weight = {term: background_idf(term) ** 2 for term in a | b}
+    shared = sum(weight[term] for term in a & b)
+    return shared / math.sqrt(sum(weight[term] for term in a) * sum(weight[term] for term in b))
 
 
 def build_index(

@@ -148,3 +148,10 @@ class LinkStatus(Vocabulary):
     REDIRECTED = "redirected"  # answered, at another address
     BROKEN = "broken"  # an error status, or no answer
     REFUSED = "refused"  # not fetched: a private address, not http(s), …
+
+
+class ReferenceSource(Vocabulary):
+    """Where an already-checked claim of a desk's reference set comes from (``ReferenceClaim``)."""
+
+    VERDICT = "verdict"  # an approved or published verdict of the desk
+    CLAIMREVIEW = "claimreview"  # a fact-check imported from schema.org ClaimReview JSON-LD

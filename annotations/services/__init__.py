@@ -14,6 +14,8 @@ Call sites use ``services.x``; this package re-exports every public write and er
 * ``segmentation``  document_segment, document_request_segmentation, segmentation_enqueue, segmentation_sweep
 * ``verdict_import``  annotation_import and the rules of desk imports and restores
 * ``web``           url_import_request/url_import_run, evidence_check_link (fetched by the worker, SSRF-safe)
+* ``references``    reference_sync/reference_enqueue/references_sweep (the "Checked before?" reference set),
+                    claimreviews_import, annotation_reuse
 * ``audit``         audit_record (AuditEvent rows), ``tokens`` token_rotate/token_revoke, ``errors`` typed errors
 """
 
@@ -64,6 +66,14 @@ from annotations.services.projects import (
     project_create,
     project_update,
 )
+from annotations.services.references import (
+    ClaimReviewImportReport,
+    annotation_reuse,
+    claimreviews_import,
+    reference_enqueue,
+    reference_sync,
+    references_sweep,
+)
 from annotations.services.review import annotation_comment, annotation_transition, documents_assign
 from annotations.services.segmentation import (
     SegmentOutcome,
@@ -94,6 +104,7 @@ from annotations.services.web import (
 __all__ = [
     "AnnotationRejected",
     "AppError",
+    "ClaimReviewImportReport",
     "Conflict",
     "DocumentRejected",
     "Forbidden",
@@ -111,6 +122,7 @@ __all__ = [
     "annotation_delete",
     "annotation_import",
     "annotation_place",
+    "annotation_reuse",
     "annotation_submit",
     "annotation_transition",
     "annotation_update",
@@ -118,6 +130,7 @@ __all__ = [
     "audit_record",
     "claim_get_or_create_accepted",
     "claim_set_state",
+    "claimreviews_import",
     "claims_set_state_by_text",
     "clean_slug",
     "document_import",
@@ -147,6 +160,9 @@ __all__ = [
     "project_update",
     "reanchoring_enqueue",
     "reanchoring_sweep",
+    "reference_enqueue",
+    "reference_sync",
+    "references_sweep",
     "segmentation_batch",
     "segmentation_enqueue",
     "segmentation_enqueue_many",

@@ -5,12 +5,13 @@ from django.db import transaction
 
 from annotations import access
 from annotations.domain.verdicts import Verdict
-from annotations.domain.vocabulary import Role
+from annotations.domain.vocabulary import REVIEWED_STATUSES, Role
 from annotations.domain.workflow import TransitionConflict, check_transition
 from annotations.models import Annotation, AuditEvent, Membership, ReviewAssignment
 from annotations.services.anchoring import clear_text_change_flag
 from annotations.services.audit import audit_desk, audit_record, diff, snapshot
 from annotations.services.errors import Conflict, Forbidden, Invalid
+from annotations.services.references import reference_enqueue
 
 
 @transaction.atomic
@@ -78,6 +79,8 @@ def annotation_transition(
     changes = {**diff(before, snapshot(annotation)), **recheck}
     audit_record(annotation, AuditEvent.Action.TRANSITION, user, changes=changes, comment=comment.strip(),
                  from_status=previous, to_status=target)  # fmt: skip
+    if REVIEWED_STATUSES & {previous, target}:  # the reference set ("Checked before?") follows, by the worker
+        reference_enqueue(annotation.pk)
     _notify_transition(annotation, action, user, comment.strip())
     return annotation
 
@@ -150,6 +153,7 @@ def _settle_contradictions(annotation: Annotation, verdict: str, user: AbstractB
         audit_record(other, AuditEvent.Action.TRANSITION, user, changes=diff(before, snapshot(other)),
                      comment=f"superseded by #{annotation.pk}", from_status=AnnotationStatus.PUBLISHED,
                      to_status=AnnotationStatus.RETRACTED)  # fmt: skip
+        reference_enqueue(other.pk)
 
 
 COMMENT_MAX = 5000

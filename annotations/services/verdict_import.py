@@ -23,13 +23,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from annotations import access
-from annotations.domain.vocabulary import AnnotationStatus, Role
+from annotations.domain.vocabulary import REVIEWED_STATUSES, AnnotationStatus, Role
 from annotations.domain.workflow import path_to
 from annotations.models import Annotation, AuditEvent, Claim, Document, Membership, Project
 from annotations.services.annotations import annotation_insert
 from annotations.services.audit import audit_record
 from annotations.services.errors import Forbidden, Invalid
 from annotations.services.evidence import evidence_insert
+from annotations.services.references import reference_enqueue
 
 
 def verdict_import_check(*, project: Project, importer: AbstractBaseUser | None, restore: bool) -> None:
@@ -128,4 +129,6 @@ def annotation_import(
         if previous != status:
             audit_record(annotation, AuditEvent.Action.TRANSITION, importer, changes={"status": [previous, status]},
                          comment=comment, from_status=previous, to_status=status)  # fmt: skip
+            if status in REVIEWED_STATUSES:  # a restored desk's reviewed verdicts join its reference set
+                reference_enqueue(annotation.pk)
     return annotation

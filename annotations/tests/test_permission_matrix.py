@@ -66,6 +66,12 @@ MATRIX = {
     "api-annotation-evidence": ("annotation", API_WRITE),
     "api-evidence": ("evidence", API_WRITE),
     "api-evidence-snapshot": ("evidence", API_GET),
+    "api-claim-similar": ("claim", API_GET),
+    "api-annotation-similar": ("annotation", API_GET),
+    "api-document-similar": ("document", statuses(401, 404, 400)),  # members: `claims` is required
+    "api-similar": (None, API_WRITE),
+    "api-similar-reuse": ("claim", API_WRITE),  # any id: GET is refused before the reference is looked up
+    "api-project-claimreviews": ("slug", API_WRITE),
     "api-schema": (None, [200] * 7),  # the API's description is public, like its README
     "api-docs": (None, [200] * 7),
     "api-redoc": (None, [301] * 7),

@@ -23,11 +23,12 @@ import { paintHighlights } from "./annotate/highlights.js";
 import "./annotate/marks.js";
 import { renderList, renderReviewerChoice, wireList } from "./annotate/list.js";
 import { wireEvidence } from "./annotate/evidence.js";
-import { deleteAnnotation, isDirty, openExisting, wirePanel } from "./annotate/panel.js";
+import { closePanel, deleteAnnotation, isDirty, openExisting, wirePanel } from "./annotate/panel.js";
 import { loadAnnotations, poll, schedulePoll, wireSync } from "./annotate/sync.js";
 import { loadClaims, wireClaims } from "./annotate/claims.js";
 import { wireThread } from "./annotate/thread.js";
 import { wireOrphans } from "./annotate/orphans.js";
+import { wireSimilar } from "./annotate/similar.js";
 import { wireKeys } from "./annotate/keys.js";
 import { wirePointer } from "./annotate/pointer.js";
 
@@ -42,6 +43,7 @@ function wire() {
   wireClaims({ openExisting, isDirty });
   wireThread();
   wireOrphans();
+  wireSimilar({ openExisting, closePanel });
   wireSync();
 }
 

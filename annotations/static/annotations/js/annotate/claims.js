@@ -61,6 +61,8 @@ export async function loadClaims({ more = false } = {}) {
     candidates?.add(staticRange(claim.start, claim.end));
   }
   listEl.append(...items);
+  // similar.js matches the page against already-checked claims ("Checked before?")
+  document.dispatchEvent(new CustomEvent("fc:claims-page", { detail: { ids: response.data.results.map((c) => c.id) } }));
   query.next = response.data.next;
   moreButton.hidden = !query.next;
   const n = response.data.count;
@@ -127,6 +129,7 @@ function replaceItem(claim) {
   const old = listEl.querySelector(`li[data-claim-id="${claim.id}"]`);
   const item = claimItem(claim);
   old?.replaceWith(item);
+  document.dispatchEvent(new CustomEvent("fc:claim-replaced", { detail: { id: claim.id } }));
   return item;
 }
 

@@ -45,6 +45,7 @@ function fillPanel({ title, meta, quote, verdict, text, readOnly }) {
   $("panel-conflict").hidden = true;
   $("panel-conflict").replaceChildren();
   setError("");
+  $("panel-similar").hidden = true;
   panel.staged = [];
   disarmClose();
   panel.moveSpan = null;
@@ -91,6 +92,7 @@ export function openNew(span, { verdict = "", claimId = null, opener = null, sta
   setMark("pending", span);
   setMark("selected", null);
   showPanel(verdict ? rationale : radios.find((r) => r.checked), startedAt);
+  document.dispatchEvent(new CustomEvent("fc:panel-new", { detail: { span } })); // similar.js: checked before?
 }
 
 export function openExisting(id, { opener = null, scroll = true, focus = null } = {}) {
@@ -113,6 +115,7 @@ export function openExisting(id, { opener = null, scroll = true, focus = null } 
     const href = withId(cfg.reviewUrl, a.id);
     $("panel-meta").append(" · ", el("a", { href, text: "review" }));
   }
+  if (a.reused_from) $("panel-meta").append(" · verdict reused from an already-checked claim");
   if (a.status === "published" || a.status === "retracted") {
     const href = withId(cfg.factCheckUrl, a.id);
     $("panel-meta").append(" · ", el("a", { href, target: "_blank", rel: "noopener", text: "public page" }));
