@@ -295,3 +295,20 @@ def test_the_import_service_shortens_overlong_titles(project):
 
     assert len(outcome.document.title) == 500
     assert outcome.document.title.endswith("…")
+
+
+def test_in_a_terminal_a_progress_bar_counts_the_articles_of_a_json_lines_file(project, tmp_path, monkeypatch, capsys):
+    import io
+    import sys
+
+    path = tmp_path / "feed.jsonl"
+    path.write_text("\n".join(json.dumps({"title": f"T{n}", "body": f"{n}. {BODY}"}) for n in range(3)))
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    out = io.StringIO()
+
+    call_command("import_articles", str(path), "--project", project.slug, stdout=out)
+
+    err = capsys.readouterr().err
+    assert "Importing" in err and "3 articles" in err
+    assert "imported as" not in out.getvalue()  # the bar says it; -v 2 lists every article
+    assert "3 imported" in out.getvalue() and Document.objects.count() == 3

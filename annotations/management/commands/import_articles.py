@@ -46,12 +46,18 @@ class Command(BaseCommand):
             bar = tqdm(items, desc="Importing", unit="file", disable=not show_progress, file=sys.stderr)
             return bar
 
+        articles = 0
+
         def on_event(kind: str, message: str) -> None:
+            nonlocal articles
+            articles += 1
             line = self.style.ERROR(f"error: {message}") if kind == "failed" else message
             stream = self.stderr if kind == "failed" else self.stdout
             if bar is not None and not bar.disable:
                 bar.clear()
-                stream.write(line)
+                if kind == "failed" or options["verbosity"] > 1:  # the bar shows the rest; -v 2 lists each article
+                    stream.write(line)
+                bar.set_postfix_str(f"{articles:,} articles", refresh=False)  # a JSON Lines file is one file
                 bar.refresh()
             else:
                 stream.write(line)
