@@ -182,10 +182,11 @@ def document_list(project: Project, *, threshold: float) -> QuerySet[Document]:
 
 
 def checkworthy_threshold() -> float:
-    """The score from which a candidate claim counts as check-worthy (the model's, fixed at training)."""
-    from annotations.domain.checkworthiness import load_default
+    """The score from which a candidate claim counts as check-worthy (the model's, fixed at training); read from
+    the artifact's metadata, so a web process never loads the model."""
+    from annotations.domain.checkworthiness import default_info
 
-    return load_default().threshold
+    return default_info()["threshold"]
 
 
 CLAIM_SHOWS = ("checkworthy", "accepted", "untouched", "dismissed", "open", "all")

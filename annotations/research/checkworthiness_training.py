@@ -173,3 +173,36 @@ def train_ct24(
             split_texts, split_labels = eval_checkworthiness.load_ct24(path)
             report[split] = eval_checkworthiness.f1_report(model.score(split_texts), split_labels, model.threshold)
     return model, report
+
+
+# ---- honest selection: cross-validation grouped by source (CT24 train + dev) ----------------------------
+
+
+def grouped_cv(data_dir: str | Path, *, folds: int = 3, seed: int = 0, config: TrainConfig | None = None) -> dict:
+    """F1(Yes) at the model's fixed threshold on each held-out fold of CT24 train+dev, folds being contiguous
+    ``Sentence_id`` ranges (whole debates; see :func:`eval_checkworthiness.contiguous_folds`). Dev-test is not
+    touched: it stays a sanity check."""
+    data_dir = Path(data_dir)
+    config = config or TrainConfig()
+    rows = [
+        row for split in ("train", "dev") for row in eval_checkworthiness.load_ct24_rows(data_dir / CT24_FILES[split])
+    ]
+    results = []
+    for held in eval_checkworthiness.contiguous_folds([row[0] for row in rows], folds):
+        held_set = set(held.tolist())
+        fit = [row for index, row in enumerate(rows) if index not in held_set]
+        test = [rows[index] for index in held]
+        model = train([r[1] for r in fit], [r[2] for r in fit], seed=seed, config=config)
+        report = eval_checkworthiness.f1_report(
+            model.score([r[1] for r in test]), [r[2] for r in test], model.threshold
+        )
+        report["ids"] = [min(r[0] for r in test), max(r[0] for r in test)]
+        results.append(report)
+    f1 = np.array([r["f1"] for r in results])
+    return {
+        "folds": results,
+        "f1_mean": float(f1.mean()),
+        "f1_std": float(f1.std(ddof=1)),
+        "f1_min": float(f1.min()),
+        "f1_max": float(f1.max()),
+    }
