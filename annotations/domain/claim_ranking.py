@@ -49,15 +49,14 @@ _DOMAIN_LINE = re.compile(r"^\s*(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)+(?:/\
 _METADATA = re.compile(r"^\s*[\w ]{1,30}:\s*\S.{0,60}$")  # "Views: 6495", "Rating: 4.1 / 5"
 _COPYRIGHT = re.compile(r"©|\(c\)\s*\d{4}|all rights reserved", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
-_STOPWORDS = frozenset(  # noqa: SIM905 -- a word list reads better as text
-    (
-        "a an the and or but if of to in on at by for from with as is are was were be been being has have had do "
-        "does did that this these those it its it's he she they them his her their we our you your i me my not no "
-        "so than then there here which who whom whose what when where why how also will would could should may "
-        "might can about into over after before more most such only other some any all both each very just said "
-        "says say including"
-    ).split()
+_STOPWORD_TEXT = (
+    "a an the and or but if of to in on at by for from with as is are was were be been being has have had do "
+    "does did that this these those it its it's he she they them his her their we our you your i me my not no "
+    "so than then there here which who whom whose what when where why how also will would could should may "
+    "might can about into over after before more most such only other some any all both each very just said "
+    "says say including"
 )
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 @dataclass(frozen=True, slots=True)
