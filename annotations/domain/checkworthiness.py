@@ -203,14 +203,14 @@ class EncoderCheckworthinessModel:
         return [score >= self.threshold for score in self.score(texts)]
 
 
-def load_encoder_model(directory: str | Path = ENCODER_DIR) -> EncoderCheckworthinessModel:
+def load_encoder_model(directory: str | Path | None = None) -> EncoderCheckworthinessModel:
     """Read the encoder artifact over the base weights of its package (not cached; see :func:`load_default`).
 
     Raises :class:`ImportError` when the optional packages are missing, :class:`FileNotFoundError` without the
     artifact and :class:`ValueError` when the artifact or the base weights are not the ones it was trained on."""
     from annotations.domain import embeddings
 
-    directory = Path(directory)
+    directory = Path(ENCODER_DIR if directory is None else directory)
     meta = _read_meta(directory)
     if meta.get("format") != ENCODER_FORMAT or meta.get("kind") != "encoder":
         raise ValueError(f"{directory}: not a check-worthiness encoder artifact (format {meta.get('format')!r})")
@@ -264,8 +264,9 @@ def allow_encoder(allowed: bool = True) -> None:
     load_default.cache_clear()
 
 
-def encoder_unavailable_reason(directory: Path = ENCODER_DIR) -> str:
+def encoder_unavailable_reason(directory: Path | None = None) -> str:
     """Why the encoder cannot be used here ('' when its artifact and optional packages are present)."""
+    directory = ENCODER_DIR if directory is None else directory
     if not (directory / "model.json").exists() or not (directory / "weights.safetensors").exists():
         return f"no encoder artifact in {directory}"
     missing = [name for name in _OPTIONAL_PACKAGES if importlib.util.find_spec(name) is None]
