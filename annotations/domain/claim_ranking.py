@@ -7,9 +7,11 @@ model's scores into the scores stored on the claims, so the top of the list is d
   punctuation) and questions softly (× 0.5);
 * **context**: a sentence that shares content words with the headline gains a little (at most +0.05): the
   headline says what the article is about;
-* **duplicates**: a sentence whose content words are mostly those of a higher-ranked one (a summary bullet
-  repeating the body, a pull quote) joins that one's group and is demoted (× 0.3), so it falls below the
-  check-worthy line instead of taking a second place in the top ten.
+* **duplicates**: a sentence whose content words are mostly those of a higher-ranked one (a pull quote, a
+  sentence said twice) joins that one's group and is demoted (× 0.3), so it falls below the check-worthy line
+  instead of taking a second place in the top ten; a **summary bullet** ("key points" above the article) whose
+  words the body covers joins the body sentence it shares most with, so the body's sentence (with its source) is
+  the one kept.
 
 Pure Python; checked by the hand-labelled seed sentences in ``tests/fixtures/checkworthiness_seeds.json``
 (not a benchmark: the rules were written with the two seed articles in view).
@@ -28,6 +30,8 @@ DUPLICATE_FACTOR = 0.3
 TITLE_BONUS = 0.05
 DUPLICATE_CONTAINMENT = 0.7  # share of the smaller sentence's content words found in the other
 DUPLICATE_MIN_WORDS = 6
+SUMMARY_COVERAGE = 0.8  # share of a bullet's content words found in the body's other sentences
+_BULLET_LINE = re.compile(r"[ \t]*(?:[-–—*•‣◦▪●][ \t]+|\d{1,2}[.)][ \t]+)")
 
 # Page furniture that opens a line: link and sharing prompts, lists of related content, video credits.
 _FURNITURE = re.compile(
@@ -91,10 +95,25 @@ def line_kind(text: str, *, title: str = "", first: bool = False) -> str:
     return "claim"
 
 
-def rank(texts: Sequence[str], scores: Sequence[float], *, title: str = "") -> list[Ranked]:
-    """The article-shaped score of each segment, in the order given (the document order)."""
+def in_bullet_items(body: str, starts: Sequence[int]) -> list[bool]:
+    """For each segment start offset: is it inside a bulleted or numbered line of ``body``?"""
+    flags = []
+    for start in starts:
+        line_start = body.rfind("\n", 0, start) + 1
+        flags.append(bool(_BULLET_LINE.match(body, line_start)))
+    return flags
+
+
+def rank(
+    texts: Sequence[str], scores: Sequence[float], *, title: str = "", bullets: Sequence[bool] | None = None
+) -> list[Ranked]:
+    """The article-shaped score of each segment, in the order given (the document order); ``bullets`` marks
+    segments in bulleted lines (:func:`in_bullet_items`)."""
     if len(texts) != len(scores):
         raise ValueError(f"{len(scores)} scores for {len(texts)} texts")
+    bullets = list(bullets) if bullets is not None else [False] * len(texts)
+    if len(bullets) != len(texts):
+        raise ValueError(f"{len(bullets)} bullet flags for {len(texts)} texts")
     title_words = content_words(title)
     adjusted: list[float] = []
     kinds: list[str] = []
@@ -112,11 +131,13 @@ def rank(texts: Sequence[str], scores: Sequence[float], *, title: str = "") -> l
         adjusted.append(min(1.0, max(0.0, value)))
         kinds.append(kind)
         words.append(own)
+    duplicate_of: dict[int, int] = _summaries(words, bullets, kinds)
     # Duplicates: walk from the best score down; each sentence joins the first better one it repeats.
     order = sorted(range(len(texts)), key=lambda i: (-adjusted[i], i))
     representatives: list[int] = []
-    duplicate_of: dict[int, int] = {}
     for index in order:
+        if index in duplicate_of:
+            continue
         own = words[index]
         for rep in representatives:
             if _repeats(own, words[rep]):
@@ -133,6 +154,21 @@ def rank(texts: Sequence[str], scores: Sequence[float], *, title: str = "") -> l
         )
         for i in range(len(texts))
     ]
+
+
+def _summaries(words: list[frozenset[str]], bullets: list[bool], kinds: list[str]) -> dict[int, int]:
+    """Bulleted sentences whose content words the body (the other, unbulleted sentences) covers: each joins the
+    body sentence it shares the most words with."""
+    body = [i for i, bullet in enumerate(bullets) if not bullet and kinds[i] == "claim"]
+    covered_by = frozenset().union(*(words[i] for i in body)) if body else frozenset()
+    found = {}
+    for index, bullet in enumerate(bullets):
+        own = words[index]
+        if not bullet or len(own) < DUPLICATE_MIN_WORDS:
+            continue
+        if len(own & covered_by) / len(own) >= SUMMARY_COVERAGE:
+            found[index] = max(body, key=lambda i: (len(own & words[i]), -i))
+    return found
 
 
 def _repeats(a: frozenset[str], b: frozenset[str]) -> bool:

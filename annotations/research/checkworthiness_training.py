@@ -152,19 +152,26 @@ CT24_FILES = {split: f"CT24_checkworthy_english_{split}.tsv" for split in ("trai
 
 
 def train_ct24(
-    data_dir: str | Path, *, seed: int = 0, config: TrainConfig | None = None
+    data_dir: str | Path,
+    *,
+    seed: int = 0,
+    config: TrainConfig | None = None,
+    feedback: Sequence[tuple[str, int]] = (),
 ) -> tuple[CheckworthinessModel, dict]:
-    """Train on the CT24 ``train`` file only and evaluate on ``dev`` and ``dev-test`` (never used to choose)."""
+    """Train on the CT24 ``train`` file (plus reviewers' ``feedback`` rows, if any) and evaluate on ``dev`` and
+    ``dev-test`` (never used to choose)."""
     data_dir = Path(data_dir)
     config = config or TrainConfig()
     texts, labels = eval_checkworthiness.load_ct24(data_dir / CT24_FILES["train"])
+    texts = [*texts, *(text for text, _ in feedback)]
+    labels = [*labels, *(label for _, label in feedback)]
     model = train(texts, labels, seed=seed, config=config)
     report: dict = {
         "version": model.version,
         "seed": seed,
         "config": asdict(config),
         "threshold": model.threshold,
-        "train": {"n": len(labels), "positives": int(sum(labels))},
+        "train": {"n": len(labels), "positives": int(sum(labels)), "feedback": len(feedback)},
         "features": {block.analyzer: len(block.terms) for block in model.blocks},
     }
     for split in ("dev", "dev-test"):

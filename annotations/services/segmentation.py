@@ -132,7 +132,8 @@ def document_segment(*, document_id: int, task_id: str = "") -> SegmentOutcome:
         model = model_for(len(segments))
         texts = [s.text for s in segments]
         # Article-shaped: boilerplate-like lines and repeats demoted, headline context (domain/claim_ranking.py).
-        scores = [r.score for r in claim_ranking.rank(texts, model.score(texts), title=title)]
+        bullets = claim_ranking.in_bullet_items(body, [s.start for s in segments])
+        scores = [r.score for r in claim_ranking.rank(texts, model.score(texts), title=title, bullets=bullets)]
         with transaction.atomic():
             if not ours.select_for_update().exists():
                 return SegmentOutcome(status="skipped")  # reclaimed by another run meanwhile
