@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import random
 import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -185,10 +186,18 @@ def train_ct24(
 # ---- honest selection: cross-validation grouped by source (CT24 train + dev) ----------------------------
 
 
-def grouped_cv(data_dir: str | Path, *, folds: int = 3, seed: int = 0, config: TrainConfig | None = None) -> dict:
+def grouped_cv(
+    data_dir: str | Path,
+    *,
+    folds: int = 3,
+    seed: int = 0,
+    config: TrainConfig | None = None,
+    train_rows_per_fold: int = 0,
+) -> dict:
     """F1(Yes) at the model's fixed threshold on each held-out fold of CT24 train+dev, folds being contiguous
     ``Sentence_id`` ranges (whole debates; see :func:`eval_checkworthiness.contiguous_folds`). Dev-test is not
-    touched: it stays a sanity check."""
+    touched: it stays a sanity check. ``train_rows_per_fold`` > 0 fits each fold on a seeded random sample of that
+    many training rows (the same sample ``train_encoder.py cv --train-rows`` draws, for a like-for-like table)."""
     data_dir = Path(data_dir)
     config = config or TrainConfig()
     rows = [
@@ -198,6 +207,8 @@ def grouped_cv(data_dir: str | Path, *, folds: int = 3, seed: int = 0, config: T
     for held in eval_checkworthiness.contiguous_folds([row[0] for row in rows], folds):
         held_set = set(held.tolist())
         fit = [row for index, row in enumerate(rows) if index not in held_set]
+        if train_rows_per_fold and train_rows_per_fold < len(fit):
+            fit = random.Random(seed + len(results)).sample(fit, train_rows_per_fold)  # noqa: S311 -- reproducible
         test = [rows[index] for index in held]
         model = train([r[1] for r in fit], [r[2] for r in fit], seed=seed, config=config)
         report = eval_checkworthiness.f1_report(

@@ -50,6 +50,13 @@ class Command(BaseCommand):
             help="Only measure: cross-validation on CT24 train+dev grouped by source (contiguous Sentence_id "
             "ranges), F1(Yes) at the fixed threshold per fold; writes nothing.",
         )
+        parser.add_argument(
+            "--cv-train-rows",
+            type=int,
+            default=0,
+            metavar="N",
+            help="With --cv: fit each fold on a random sample of N of its training rows (as the encoder's CV did).",
+        )
 
     def handle(self, *args, **options):
         data: Path = options["data"]
@@ -58,7 +65,7 @@ class Command(BaseCommand):
             raise CommandError(f"{train_file}: no such file (pass --data DIR)")
 
         if options["cv"]:
-            self._cross_validate(data, options["cv"], options["seed"])
+            self._cross_validate(data, options["cv"], options["seed"], options["cv_train_rows"])
             return
         feedback = []
         for path in options["feedback"]:
@@ -114,11 +121,11 @@ class Command(BaseCommand):
             self.stdout.write(f"  {path}  {size / 1e6:.3f} MB  sha256 {digest}")
         self.stdout.write(self.style.SUCCESS(f"artifact {out}: {total / 1e6:.3f} MB"))
 
-    def _cross_validate(self, data: Path, folds: int, seed: int) -> None:
+    def _cross_validate(self, data: Path, folds: int, seed: int, train_rows: int) -> None:
         if folds < 2:
             raise CommandError("--cv needs at least 2 folds")
         started = time.perf_counter()
-        result = checkworthiness_training.grouped_cv(data, folds=folds, seed=seed)
+        result = checkworthiness_training.grouped_cv(data, folds=folds, seed=seed, train_rows_per_fold=train_rows)
         for number, fold in enumerate(result["folds"], start=1):
             low, high = fold["ids"]
             self.stdout.write(
