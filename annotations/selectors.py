@@ -697,11 +697,12 @@ class ScoreBand:
 def claim_decisions_by_score(project: Project, *, bands: int = 5) -> list[ScoreBand]:
     """The desk's accepted and dismissed machine claims by score band (0–0.2, …, 0.8–1): how often reviewers
     keep what the model ranks high. One query."""
+    from django.db.models import FloatField
     from django.db.models.functions import Floor, Least
 
     from annotations.domain.vocabulary import ClaimOrigin
 
-    band = Least(Floor(F("score") * bands), bands - 1)
+    band = Least(Floor(F("score") * Value(float(bands))), Value(float(bands - 1)), output_field=FloatField())
     counts = (
         Claim.objects.filter(
             document__project=project,

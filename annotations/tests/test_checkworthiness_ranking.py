@@ -164,3 +164,15 @@ def test_the_desk_page_shows_how_often_reviewers_accept_claims_at_each_score(cli
     assert bands == {(0.0, 0.2): (0, 1), (0.2, 0.4): (0, 0), (0.4, 0.6): (0, 0), (0.6, 0.8): (0, 0),
                      (0.8, 1.0): (1, 1)}  # fmt: skip
     assert b'aria-label="accept rate 50%"' in response.content
+
+
+def test_the_web_pages_read_the_threshold_without_loading_a_model(client, reviewer, decided, monkeypatch):
+    def no_model(*args):
+        raise AssertionError("the web process loaded a check-worthiness model")
+
+    for name in ("load_default", "load_light", "load", "load_encoder_model", "model_for"):
+        monkeypatch.setattr(checkworthiness, name, no_model)
+    client.force_login(reviewer)
+
+    assert client.get(f"/projects/{decided.project.slug}/").status_code == 200
+    assert client.get(f"/documents/{decided.pk}/").status_code == 200
