@@ -5,8 +5,8 @@ model's scores into the scores stored on the claims, so the top of the list is d
 * **boilerplate-like lines** (bylines, credits, "Read more", "Sources include:", lone domain names, "Views: 6495"
   metadata, the headline repeated at the end) are demoted hard (× 0.1), **heading-like lines** (short, no final
   punctuation) and questions softly (× 0.5);
-* **context**: a sentence that shares content words with the headline gains a little (at most +0.05): the
-  headline says what the article is about;
+* **context**: a sentence that shares content words with the headline gains a little (at most 5 % of the way
+  to 1): the headline says what the article is about;
 * **duplicates**: a sentence whose content words are mostly those of a higher-ranked one (a pull quote, a
   sentence said twice) joins that one's group and is demoted (× 0.3), so it falls below the check-worthy line
   instead of taking a second place in the top ten; a **summary bullet** ("key points" above the article) whose
@@ -127,7 +127,8 @@ def rank(
             value *= HEADING_FACTOR
         own = content_words(text)
         if kind == "claim" and title_words and own:
-            value += TITLE_BONUS * len(own & title_words) / len(title_words)
+            # Towards 1 without reaching it, so confident scores keep their order instead of tying at 1.
+            value += TITLE_BONUS * len(own & title_words) / len(title_words) * (1.0 - value)
         adjusted.append(min(1.0, max(0.0, value)))
         kinds.append(kind)
         words.append(own)
