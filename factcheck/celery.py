@@ -21,6 +21,11 @@ def _allow_checkworthiness_encoder(**kwargs) -> None:
 
 @worker_process_init.connect
 def _load_checkworthiness_model(**kwargs) -> None:
+    from threadpoolctl import threadpool_limits
+
     from annotations.domain import checkworthiness
 
+    # One BLAS thread per child: the pool already runs one child per core, and threads fighting over the same cores
+    # made the encoder several times slower on a loaded machine.
+    threadpool_limits(limits=1)
     checkworthiness.load_default()

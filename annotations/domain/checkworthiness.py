@@ -264,6 +264,10 @@ def allow_encoder(allowed: bool = True) -> None:
     load_default.cache_clear()
 
 
+def encoder_allowed() -> bool:
+    return _ENCODER_ALLOWED
+
+
 def encoder_unavailable_reason(directory: Path | None = None) -> str:
     """Why the encoder cannot be used here ('' when its artifact and optional packages are present)."""
     directory = ENCODER_DIR if directory is None else directory

@@ -31,14 +31,18 @@ class Command(BaseCommand):
             return
         from annotations.domain import checkworthiness
 
-        checkworthiness.allow_encoder()  # this command segments here, like a worker
         ids = self._select(options)
         services.document_request_segmentation(document_ids=ids, enqueue=False)
         counts = {"done": 0, "failed": 0, "skipped": 0}
         show = not options["no_progress"] and sys.stderr.isatty()
-        for document_id in tqdm(ids, desc="Segmenting", unit="doc", disable=not show, file=sys.stderr):
-            outcome = services.document_segment(document_id=document_id)
-            counts[outcome.status] += 1
+        allowed = checkworthiness.encoder_allowed()
+        checkworthiness.allow_encoder()  # this command segments here, like a worker
+        try:
+            for document_id in tqdm(ids, desc="Segmenting", unit="doc", disable=not show, file=sys.stderr):
+                outcome = services.document_segment(document_id=document_id)
+                counts[outcome.status] += 1
+        finally:
+            checkworthiness.allow_encoder(allowed)  # as it was (a test process calls commands in-process)
         self.stdout.write(f"{counts['done']} segmented, {counts['skipped']} skipped (busy), {counts['failed']} failed")
         if counts["failed"]:
             raise CommandError("some documents failed; see their segmentation error in the admin", returncode=1)
