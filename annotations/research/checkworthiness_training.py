@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import random
 import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -152,19 +153,26 @@ CT24_FILES = {split: f"CT24_checkworthy_english_{split}.tsv" for split in ("trai
 
 
 def train_ct24(
-    data_dir: str | Path, *, seed: int = 0, config: TrainConfig | None = None
+    data_dir: str | Path,
+    *,
+    seed: int = 0,
+    config: TrainConfig | None = None,
+    feedback: Sequence[tuple[str, int]] = (),
 ) -> tuple[CheckworthinessModel, dict]:
-    """Train on the CT24 ``train`` file only and evaluate on ``dev`` and ``dev-test`` (never used to choose)."""
+    """Train on the CT24 ``train`` file (plus reviewers' ``feedback`` rows, if any) and evaluate on ``dev`` and
+    ``dev-test`` (never used to choose)."""
     data_dir = Path(data_dir)
     config = config or TrainConfig()
     texts, labels = eval_checkworthiness.load_ct24(data_dir / CT24_FILES["train"])
+    texts = [*texts, *(text for text, _ in feedback)]
+    labels = [*labels, *(label for _, label in feedback)]
     model = train(texts, labels, seed=seed, config=config)
     report: dict = {
         "version": model.version,
         "seed": seed,
         "config": asdict(config),
         "threshold": model.threshold,
-        "train": {"n": len(labels), "positives": int(sum(labels))},
+        "train": {"n": len(labels), "positives": int(sum(labels)), "feedback": len(feedback)},
         "features": {block.analyzer: len(block.terms) for block in model.blocks},
     }
     for split in ("dev", "dev-test"):
@@ -173,3 +181,46 @@ def train_ct24(
             split_texts, split_labels = eval_checkworthiness.load_ct24(path)
             report[split] = eval_checkworthiness.f1_report(model.score(split_texts), split_labels, model.threshold)
     return model, report
+
+
+# ---- honest selection: cross-validation grouped by source (CT24 train + dev) ----------------------------
+
+
+def grouped_cv(
+    data_dir: str | Path,
+    *,
+    folds: int = 3,
+    seed: int = 0,
+    config: TrainConfig | None = None,
+    train_rows_per_fold: int = 0,
+) -> dict:
+    """F1(Yes) at the model's fixed threshold on each held-out fold of CT24 train+dev, folds being contiguous
+    ``Sentence_id`` ranges (whole debates; see :func:`eval_checkworthiness.contiguous_folds`). Dev-test is not
+    touched: it stays a sanity check. ``train_rows_per_fold`` > 0 fits each fold on a seeded random sample of that
+    many training rows (the same sample ``train_encoder.py cv --train-rows`` draws, for a like-for-like table)."""
+    data_dir = Path(data_dir)
+    config = config or TrainConfig()
+    rows = [
+        row for split in ("train", "dev") for row in eval_checkworthiness.load_ct24_rows(data_dir / CT24_FILES[split])
+    ]
+    results = []
+    for held in eval_checkworthiness.contiguous_folds([row[0] for row in rows], folds):
+        held_set = set(held.tolist())
+        fit = [row for index, row in enumerate(rows) if index not in held_set]
+        if train_rows_per_fold and train_rows_per_fold < len(fit):
+            fit = random.Random(seed + len(results)).sample(fit, train_rows_per_fold)  # noqa: S311 -- reproducible
+        test = [rows[index] for index in held]
+        model = train([r[1] for r in fit], [r[2] for r in fit], seed=seed, config=config)
+        report = eval_checkworthiness.f1_report(
+            model.score([r[1] for r in test]), [r[2] for r in test], model.threshold
+        )
+        report["ids"] = [min(r[0] for r in test), max(r[0] for r in test)]
+        results.append(report)
+    f1 = np.array([r["f1"] for r in results])
+    return {
+        "folds": results,
+        "f1_mean": float(f1.mean()),
+        "f1_std": float(f1.std(ddof=1)),
+        "f1_min": float(f1.min()),
+        "f1_max": float(f1.max()),
+    }

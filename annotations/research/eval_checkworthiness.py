@@ -51,10 +51,9 @@ def _split_glued_records(fields: list[str]) -> list[list[str]]:
     return records
 
 
-def load_ct24(path: str | Path) -> tuple[list[str], list[int]]:
-    """Texts and 0/1 labels (1 = ``Yes``, check-worthy) of one CT24 TSV file, in file order."""
-    texts: list[str] = []
-    labels: list[int] = []
+def load_ct24_rows(path: str | Path) -> list[tuple[int, str, int]]:
+    """``(Sentence_id, text, 0/1 label)`` of one CT24 TSV file, in file order (1 = ``Yes``, check-worthy)."""
+    rows_out: list[tuple[int, str, int]] = []
     with open(path, encoding="utf-8-sig", newline="") as handle:
         rows = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
         for row_number, row in enumerate(rows):
@@ -65,9 +64,55 @@ def load_ct24(path: str | Path) -> tuple[list[str], list[int]]:
             for record in _split_glued_records(row) if len(row) > 3 else [row]:
                 if len(record) != 3:
                     raise ValueError(f"{path}: line {row_number + 1}: expected 3 tab-separated fields, got {record!r}")
-                texts.append(record[1])
-                labels.append(_as_label(record[2]))
-    return texts, labels
+                try:
+                    sentence_id = int(record[0])
+                except ValueError:
+                    raise ValueError(
+                        f"{path}: line {row_number + 1}: Sentence_id {record[0]!r} is not an integer"
+                    ) from None
+                rows_out.append((sentence_id, record[1], _as_label(record[2])))
+    return rows_out
+
+
+def load_ct24(path: str | Path) -> tuple[list[str], list[int]]:
+    """Texts and 0/1 labels (1 = ``Yes``, check-worthy) of one CT24 TSV file, in file order."""
+    rows = load_ct24_rows(path)
+    return [text for _, text, _ in rows], [label for *_, label in rows]
+
+
+def load_feedback(path: str | Path) -> list[tuple[str, int]]:
+    """``(text, 0/1 label)`` from the JSON lines of ``manage.py export_checkworthiness_feedback``."""
+    import json
+
+    rows: list[tuple[str, int]] = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                text, label = record["text"], _as_label(record["label"])
+            except (ValueError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}: line {number}: not a feedback row ({error})") from error
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(f"{path}: line {number}: empty text")
+            rows.append((text, label))
+    return rows
+
+
+def contiguous_folds(sentence_ids: Sequence[int], folds: int) -> list[np.ndarray]:
+    """Row indices split into ``folds`` contiguous ``Sentence_id`` ranges of about equal size (sorted indices).
+
+    CT24 has no debate column, but its ids run through the debates in order, so a contiguous range holds whole
+    debates (at most one is cut at each edge): a grouped split, unlike a random one, which puts sentences of
+    the same debate on both sides.
+    """
+    if folds < 2:
+        raise ValueError("cross-validation needs at least 2 folds")
+    if len(sentence_ids) < folds:
+        raise ValueError(f"{len(sentence_ids)} rows cannot make {folds} folds")
+    order = np.argsort(np.asarray(sentence_ids), kind="stable")
+    return [np.sort(part) for part in np.array_split(order, folds)]
 
 
 def f1_report(scores: Sequence[float], labels: Sequence[object], threshold: float) -> dict:

@@ -163,7 +163,8 @@ def document_segment(*, document_id: int, task_id: str = "") -> SegmentOutcome:
     it does nothing. Claims people made, accepted or dismissed, and claims an
     annotation points to, are never touched; the other machine candidates are replaced.
     """
-    from annotations.domain.checkworthiness import load_default
+    from annotations.domain import claim_ranking
+    from annotations.domain.checkworthiness import model_for
     from annotations.domain.segmentation import SEGMENTER_VERSION, segment
 
     claimed_at = timezone.now()
@@ -188,10 +189,13 @@ def document_segment(*, document_id: int, task_id: str = "") -> SegmentOutcome:
         pk=document_id, segmentation_status=SegmentationStatus.RUNNING, segmentation_started_at=claimed_at
     )
     try:
-        body, version = Document.objects.values_list("body", "version").get(pk=document_id)
-        model = load_default()
+        body, version, title = Document.objects.values_list("body", "version", "title").get(pk=document_id)
         segments = [s for s in segment(body) if any(c.isalpha() for c in s.text)]
-        scores = model.score([s.text for s in segments])
+        model = model_for(len(segments))
+        texts = [s.text for s in segments]
+        # Article-shaped: boilerplate-like lines and repeats demoted, headline context (domain/claim_ranking.py).
+        bullets = claim_ranking.in_bullet_items(body, [s.start for s in segments])
+        scores = [r.score for r in claim_ranking.rank(texts, model.score(texts), title=title, bullets=bullets)]
         with transaction.atomic():
             if not ours.select_for_update().exists():
                 return SegmentOutcome(status="skipped")  # reclaimed by another run meanwhile
@@ -216,7 +220,7 @@ def document_segment(*, document_id: int, task_id: str = "") -> SegmentOutcome:
                         start=s.start,
                         end=s.end,
                         text=s.text,
-                        score=round(score, 6),
+                        score=score,
                     )
                     for s, score in zip(segments, scores, strict=True)
                     if (s.start, s.end) not in kept  # a person's claim on the same span wins
@@ -226,7 +230,7 @@ def document_segment(*, document_id: int, task_id: str = "") -> SegmentOutcome:
             )
             ours.update(
                 segmentation_status=SegmentationStatus.DONE,
-                segmenter_version=f"{SEGMENTER_VERSION}+{model.version}",
+                segmenter_version=f"{SEGMENTER_VERSION}+{model.version}+{claim_ranking.RANKING_VERSION}",
             )
     except DatabaseError:
         # Transient database trouble: hand the document back so a retry can claim it again.

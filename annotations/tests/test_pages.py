@@ -39,8 +39,8 @@ def test_the_desk_page_runs_a_fixed_number_of_queries(client, reviewer, project,
     client.get(reverse("document-list", args=["politics"]))  # warm up session
 
     # session, user, desk (+ role), count, documents (with claim counts), annotations by status, writers,
-    # assignees, members (the assignee filter), admin link, unread notifications
-    with django_assert_num_queries(11):
+    # assignees, members (the assignee filter), admin link, unread notifications, accept rate by score band
+    with django_assert_num_queries(12):
         response = client.get(reverse("document-list", args=["politics"]))
 
     assert len(response.context["rows"]) == min(documents, 25)

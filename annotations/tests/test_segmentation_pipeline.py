@@ -1,5 +1,6 @@
 import io
 import json
+import re
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -314,8 +315,10 @@ def test_bench_nlp_measures_checkworthiness_and_ranking_on_any_given_data(tmp_pa
     call_command("bench_nlp", "ranking", data=[transcripts], stdout=out)
 
     report = json.loads(out.getvalue().split("\nranking")[0])["results"][str(tsv)]
-    assert (report["tp"] + report["fn"], report["n"]) == (1, 2)
-    assert "map                    1.0000" in out.getvalue()
+    assert (report["tfidf.tp"] + report["tfidf.fn"], report["tfidf.n"]) == (1, 2)
+    assert report["tfidf.ms_per_sentence"] > 0
+    assert "encoder.model" in report or "encoder.unavailable" in report  # both are reported, or why not
+    assert re.search(r"tfidf\.map +1\.0000", out.getvalue())
 
 
 def test_bench_nlp_names_a_missing_data_path(tmp_path):

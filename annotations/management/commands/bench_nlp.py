@@ -39,6 +39,15 @@ class Command(BaseCommand):
             default="lexical",
             help="matching: BM25F alone, or fused with MiniLM embeddings (optional packages; minutes on 2 cores).",
         )
+        parser.add_argument(
+            "--model",
+            choices=["both", "encoder", "tfidf"],
+            default="both",
+            help="checkworthiness/ranking: which model(s) to measure (both: the encoder when it can load).",
+        )
+        parser.add_argument(
+            "--threads", type=int, default=1, help="checkworthiness/ranking: BLAS threads while timing (default 1)."
+        )
 
     def handle(self, *args, task: str, **options):
         paths = options["data"] or DEFAULTS[task]
@@ -46,6 +55,7 @@ class Command(BaseCommand):
             if not path.exists():
                 raise CommandError(f"{path}: no such file or folder (pass --data PATH)")
         self.mode = options["mode"]
+        self.model_choice, self.threads = options["model"], options["threads"]
         results = {str(path): getattr(self, f"_{task}")(path, options["split"]) for path in paths}
         if options["json"]:
             self.stdout.write(json.dumps({"task": task, "results": results}, indent=2))
@@ -75,17 +85,78 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: no transcript sentences found")
         return eval_anchoring.run(transcripts)
 
+    def _models(self) -> list:
+        """The check-worthiness models to measure: (kind, model or the reason it cannot load)."""
+        from annotations.domain import checkworthiness
+
+        kinds = ["tfidf", "encoder"] if self.model_choice == "both" else [self.model_choice]
+        models = []
+        for kind in kinds:
+            reason = checkworthiness.encoder_unavailable_reason() if kind == "encoder" else ""
+            if not reason:
+                try:
+                    models.append((kind, checkworthiness.load_model(kind)))
+                    continue
+                except (ImportError, OSError, ValueError) as error:
+                    reason = str(error)
+            if self.model_choice != "both":
+                raise CommandError(f"the {kind} model cannot load: {reason}")
+            models.append((kind, reason))
+        return models
+
+    def _timed(self, score, texts: list[str]) -> tuple[list[float], float]:
+        """Scores and milliseconds per text, with BLAS limited to ``--threads`` threads."""
+        import time
+
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=self.threads):
+            started = time.perf_counter()
+            scores = list(score(texts))
+            seconds = time.perf_counter() - started
+        return scores, 1000 * seconds / max(1, len(texts))
+
     def _checkworthiness(self, path: Path, split: str) -> dict:
-        from annotations.domain.checkworthiness import load_default
         from annotations.research import eval_checkworthiness
 
-        model = load_default()
         files = sorted(path.glob("*.tsv")) if path.is_dir() else [path]
-        report = {"model": model.version, "threshold": model.threshold}
-        for file in files:
-            texts, labels = eval_checkworthiness.load_ct24(file)
-            for key, value in eval_checkworthiness.f1_report(model.score(texts), labels, model.threshold).items():
-                report[f"{file.stem}.{key}" if len(files) > 1 else key] = value
+        data = [(file, *eval_checkworthiness.load_ct24(file)) for file in files]
+        report: dict = {"threads": self.threads}
+        for kind, model in self._models():
+            if isinstance(model, str):
+                report[f"{kind}.unavailable"] = model
+                continue
+            report[f"{kind}.model"] = model.version
+            report[f"{kind}.threshold"] = model.threshold
+            for file, texts, labels in data:
+                scores, ms = self._timed(model.score, texts)
+                prefix = f"{kind}.{file.stem}" if len(files) > 1 else kind
+                for key, value in eval_checkworthiness.f1_report(scores, labels, model.threshold).items():
+                    report[f"{prefix}.{key}"] = value
+                report[f"{prefix}.ms_per_sentence"] = round(ms, 3)
+        return report
+
+    def _ranking(self, path: Path, split: str) -> dict:
+        from annotations.research import eval_checkworthiness
+
+        transcripts = eval_checkworthiness.load_ranking_transcripts(path, split=split)
+        report: dict = {"threads": self.threads}
+        for kind, model in self._models():
+            if isinstance(model, str):
+                report[f"{kind}.unavailable"] = model
+                continue
+            spent = []
+
+            def score(texts, model=model, spent=spent):
+                scores, ms = self._timed(model.score, texts)
+                spent.append((ms, len(texts)))
+                return scores
+
+            result = eval_checkworthiness.mean_average_precision(transcripts, score)
+            report[f"{kind}.model"] = model.version
+            report.update({f"{kind}.{key}": value for key, value in result.items()})
+            lines = sum(n for _, n in spent)
+            report[f"{kind}.ms_per_sentence"] = round(sum(ms * n for ms, n in spent) / max(1, lines), 3)
         return report
 
     def _extraction(self, path: Path, split: str) -> dict:
@@ -105,14 +176,6 @@ class Command(BaseCommand):
         result["chosen by mean F1, scored leave-one-out"] = round(loo["f1"], 4)
         result["leave-one-out picks"] = ", ".join(f"{name} ×{n}" for name, n in loo["picks"].items())
         return result
-
-    def _ranking(self, path: Path, split: str) -> dict:
-        from annotations.domain.checkworthiness import load_default
-        from annotations.research import eval_checkworthiness
-
-        model = load_default()
-        transcripts = eval_checkworthiness.load_ranking_transcripts(path, split=split)
-        return {"model": model.version, **eval_checkworthiness.mean_average_precision(transcripts, model.score)}
 
     def _matching(self, path: Path, split: str) -> dict:
         from annotations.research import eval_matching

@@ -29,19 +29,27 @@ class Command(BaseCommand):
             sent = services.segmentation_sweep()
             self.stdout.write(f"{sent} document(s) enqueued for segmentation")
             return
+        from annotations.domain import checkworthiness
+
         ids = self._select(options)
         services.document_request_segmentation(document_ids=ids, enqueue=False)
         counts = {"done": 0, "failed": 0, "skipped": 0}
         show = not options["no_progress"] and sys.stderr.isatty()
-        for document_id in tqdm(ids, desc="Segmenting", unit="doc", disable=not show, file=sys.stderr):
-            outcome = services.document_segment(document_id=document_id)
-            counts[outcome.status] += 1
+        allowed = checkworthiness.encoder_allowed()
+        checkworthiness.allow_encoder()  # this command segments here, like a worker
+        try:
+            for document_id in tqdm(ids, desc="Segmenting", unit="doc", disable=not show, file=sys.stderr):
+                outcome = services.document_segment(document_id=document_id)
+                counts[outcome.status] += 1
+        finally:
+            checkworthiness.allow_encoder(allowed)  # as it was (a test process calls commands in-process)
         self.stdout.write(f"{counts['done']} segmented, {counts['skipped']} skipped (busy), {counts['failed']} failed")
         if counts["failed"]:
             raise CommandError("some documents failed; see their segmentation error in the admin", returncode=1)
 
     def _select(self, options) -> list[int]:
-        from annotations.domain.checkworthiness import load_default
+        from annotations.domain.checkworthiness import default_info
+        from annotations.domain.claim_ranking import RANKING_VERSION
         from annotations.domain.segmentation import SEGMENTER_VERSION
 
         documents = Document.objects.order_by("pk")
@@ -52,7 +60,7 @@ class Command(BaseCommand):
                 raise CommandError(f"no document with id {', '.join(map(str, missing))}")
             return ids
         if options["stale"]:
-            current = f"{SEGMENTER_VERSION}+{load_default().version}"
+            current = f"{SEGMENTER_VERSION}+{default_info()['version']}+{RANKING_VERSION}"
             documents = documents.filter(
                 Q(segmentation_status=SegmentationStatus.FAILED)
                 | Q(segmentation_status=SegmentationStatus.DONE) & ~Q(segmenter_version=current)

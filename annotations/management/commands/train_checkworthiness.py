@@ -36,6 +36,27 @@ class Command(BaseCommand):
             help="CT20 Task 5 transcripts (zip or folder) for MAP; skipped if missing.",
         )
         parser.add_argument("--ranking-split", default="training")
+        parser.add_argument(
+            "--feedback",
+            type=Path,
+            action="append",
+            default=[],
+            help="Training rows from export_checkworthiness_feedback (JSON lines), added to CT24 train (repeatable).",
+        )
+        parser.add_argument(
+            "--cv",
+            type=int,
+            metavar="FOLDS",
+            help="Only measure: cross-validation on CT24 train+dev grouped by source (contiguous Sentence_id "
+            "ranges), F1(Yes) at the fixed threshold per fold; writes nothing.",
+        )
+        parser.add_argument(
+            "--cv-train-rows",
+            type=int,
+            default=0,
+            metavar="N",
+            help="With --cv: fit each fold on a random sample of N of its training rows (as the encoder's CV did).",
+        )
 
     def handle(self, *args, **options):
         data: Path = options["data"]
@@ -43,8 +64,20 @@ class Command(BaseCommand):
         if not train_file.exists():
             raise CommandError(f"{train_file}: no such file (pass --data DIR)")
 
+        if options["cv"]:
+            self._cross_validate(data, options["cv"], options["seed"], options["cv_train_rows"])
+            return
+        feedback = []
+        for path in options["feedback"]:
+            try:
+                feedback.extend(eval_checkworthiness.load_feedback(path))
+            except OSError as error:
+                raise CommandError(f"{path}: cannot read ({error.strerror})") from None
+            except ValueError as error:
+                raise CommandError(str(error)) from None
+
         started = time.perf_counter()
-        model, report = checkworthiness_training.train_ct24(data, seed=options["seed"])
+        model, report = checkworthiness_training.train_ct24(data, seed=options["seed"], feedback=feedback)
         train_seconds = time.perf_counter() - started
 
         ranking: Path = options["ranking"]
@@ -62,7 +95,10 @@ class Command(BaseCommand):
 
         features = ", ".join(f"{name} {count}" for name, count in report["features"].items())
         self.stdout.write(f"model {model.version}  seed {options['seed']}  trained in {train_seconds:.1f} s")
-        self.stdout.write(f"train: {report['train']['n']} sentences ({report['train']['positives']} Yes); {features}")
+        self.stdout.write(
+            f"train: {report['train']['n']} sentences ({report['train']['positives']} Yes, "
+            f"{report['train']['feedback']} from feedback); {features}"
+        )
         self.stdout.write(f"threshold {model.threshold} (fixed; class-balanced training)")
         for split in ("dev", "dev-test"):
             if split in report:
@@ -84,3 +120,19 @@ class Command(BaseCommand):
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             self.stdout.write(f"  {path}  {size / 1e6:.3f} MB  sha256 {digest}")
         self.stdout.write(self.style.SUCCESS(f"artifact {out}: {total / 1e6:.3f} MB"))
+
+    def _cross_validate(self, data: Path, folds: int, seed: int, train_rows: int) -> None:
+        if folds < 2:
+            raise CommandError("--cv needs at least 2 folds")
+        started = time.perf_counter()
+        result = checkworthiness_training.grouped_cv(data, folds=folds, seed=seed, train_rows_per_fold=train_rows)
+        for number, fold in enumerate(result["folds"], start=1):
+            low, high = fold["ids"]
+            self.stdout.write(
+                f"fold {number}: Sentence_id {low}..{high} (n {fold['n']}): P={fold['precision']:.4f} "
+                f"R={fold['recall']:.4f} F1={fold['f1']:.4f}"
+            )
+        self.stdout.write(
+            f"grouped CV, {folds} folds, threshold 0.5: F1(Yes) {result['f1_mean']:.4f} ± {result['f1_std']:.4f} "
+            f"(min {result['f1_min']:.4f}, max {result['f1_max']:.4f}) in {time.perf_counter() - started:.0f} s"
+        )

