@@ -4,22 +4,8 @@ Services import these tasks at module level (``segment_document as segment_docum
 import the services lazily, inside each function (HackSoft's direction).
 """
 
-import gc
-
 from celery import shared_task
-from celery.signals import worker_init
 from django.db import InterfaceError, OperationalError
-
-
-@worker_init.connect
-def load_models_before_the_pool_forks(**_) -> None:
-    """In the worker's main process, before the prefork pool starts its children: load the check-worthiness model
-    (the only process kind that scores sentences; the web never imports it) and freeze what is loaded, so every
-    child shares those pages with the parent instead of loading and copying its own."""
-    from annotations.domain.checkworthiness import load_default
-
-    load_default()
-    gc.freeze()
 
 
 @shared_task(name="annotations.health_check", ignore_result=False)  # its caller waits for the answer

@@ -10,13 +10,18 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-# The check-worthiness encoder is loaded by workers only (never by the web process): a worker allows it before
-# forking its children, and each child loads it once as it starts, so no task pays for loading it.
+# The check-worthiness model is loaded by workers only (never by the web process): the worker's main process allows
+# the encoder and loads the model before the prefork pool forks, then freezes what is loaded out of the garbage
+# collector's reach, so every child shares those pages instead of loading and copying its own.
 @worker_init.connect
 def _allow_checkworthiness_encoder(**kwargs) -> None:
+    import gc
+
     from annotations.domain import checkworthiness
 
     checkworthiness.allow_encoder()
+    checkworthiness.load_default()
+    gc.freeze()
 
 
 @worker_process_init.connect
