@@ -3,11 +3,12 @@
     python bench/scale.py --base-url URL --token ADMIN_TOKEN --reviewer NAME --reviewer-token TOKEN \\
         [--articles 10000] [--cli "python manage.py"] [--server-pid PID ...]
 
-(f) import ``--articles`` articles through the bulk API (requests of 500), timed to every id and to every document
-segmented by the worker; (g) the same number through the CLI (``import_articles`` on a JSON Lines file, the command
-``--cli`` runs against the same database), timed the same way; (h) one article with 2,000 one-sentence annotations
-written by the reviewer: the p50 of listing its annotations (the API's default page, and the annotate page's
-2,500-row page) at 10, 100, 500, 1,000 and 2,000 annotations. Server CPU and peak RSS/PSS as in ``load.py``.
+(f) import ``--articles`` articles through the bulk API (requests of 500), timed to every id and to every
+document segmented by the worker; (g) the same number through the CLI (``import_articles`` on a folder of JSON
+Lines files; the command ``--cli`` runs against the same database), timed the same way; (h) one article with
+2,000 one-sentence annotations written by the reviewer: the p50 of listing its annotations (the API's default
+page, and the annotate page's 2,500-row page) at 10, 100, 500, 1,000 and 2,000 annotations. Server CPU and peak
+RSS/PSS as in ``load.py``.
 """
 
 import argparse
@@ -90,12 +91,12 @@ def main() -> int:
     def cli_import() -> dict:
         slug = desk("cli")
         with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "articles.jsonl"
-            with path.open("w") as out:
-                for n in range(args.articles):
-                    out.write(json.dumps(article(n, "CLI")) + "\n")
+            for first in range(0, args.articles, BULK_REQUEST):  # files of 500 articles: under IMPORT_MAX_BYTES
+                with (Path(folder) / f"articles-{first:06d}.jsonl").open("w") as out:
+                    for n in range(first, min(args.articles, first + BULK_REQUEST)):
+                        out.write(json.dumps(article(n, "CLI")) + "\n")
             began = time.perf_counter()
-            command = [*shlex.split(args.cli), "import_articles", str(path), "--project", slug]
+            command = [*shlex.split(args.cli), "import_articles", folder, "--project", slug]
             result = subprocess.run(command, capture_output=True, text=True, env=os.environ)
             ids_s = round(time.perf_counter() - began, 2)
         if result.returncode != 0:
