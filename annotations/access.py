@@ -248,26 +248,21 @@ def _document_and_role_sql() -> str:
     )
 
 
-def require_on(user: AnyUser | None, document: Document, need: Role | str) -> Role:
-    """``require`` for the desk of a document fetched for this same user by a ``*_for_user`` function: its role
-    came with the document (no second query); any other document, or another user: looked up."""
-    known = getattr(document, "_access_role", None)
-    if known and getattr(document, "_access_for", None) == getattr(user, "pk", None) and _active(user):
+def require_on(user: AnyUser | None, fetched: Document | Project, need: Role | str) -> Role:
+    """``require`` for a document or desk fetched for this same user by a ``*_for_user`` function: its role came
+    with it (no second query); anything else, or another user: looked up."""
+    known = getattr(fetched, "_access_role", None)
+    if known and getattr(fetched, "_access_for", None) == getattr(user, "pk", None) and _active(user):
         return _check_role(Role(known), need, "project")
-    return require(user, document.project_id, need)
+    return require(user, fetched if isinstance(fetched, Project) else fetched.project_id, need)
 
 
 def annotations_of_project(user: AnyUser | None, project: Project) -> QuerySet[Annotation]:
     """``annotations_visible`` within one desk fetched with ``project_for_user`` (an export): membership is
     settled, so only a reviewer of a blind desk needs the ``not_blinded`` condition — the plain query lets
     PostgreSQL stream the rows in order instead of sorting them all first."""
-    known = getattr(project, "_access_role", None)
-    mine = known and getattr(project, "_access_for", None) == getattr(user, "pk", None) and _active(user)
-    role = _check_role(Role(known), Role.REVIEWER, "project") if mine else require(user, project, Role.REVIEWER)
-    annotations = Annotation.objects.filter(document__project=project)
-    if project.blind_review and not role.at_least(Role.EDITOR) and not user.is_superuser:
-        annotations = annotations.filter(not_blinded(user))
-    return annotations
+    role = require_on(user, project, Role.REVIEWER)
+    return _blind_for(user, role, project.blind_review, Annotation.objects.filter(document__project=project))
 
 
 def annotations_of_document(user: AnyUser | None, document: Document) -> QuerySet[Annotation]:
@@ -275,12 +270,17 @@ def annotations_of_document(user: AnyUser | None, document: Document) -> QuerySe
     fetched with ``document_for_user_lean``: its desk membership is settled, so only a reviewer of a blind desk
     needs the ``not_blinded`` condition."""
     role = require_on(user, document, Role.REVIEWER)
-    annotations = Annotation.objects.filter(document_id=document.pk)
     blind = getattr(document, "_blind_review", None)
     if blind is None:
         blind = Project.objects.filter(pk=document.project_id, blind_review=True).exists()
+    return _blind_for(user, role, blind, Annotation.objects.filter(document_id=document.pk))
+
+
+def _blind_for(user: AnyUser | None, role: Role, blind: bool, annotations: QuerySet[Annotation]) -> QuerySet:
+    """``annotations`` of one desk as ``user`` (``role`` there) sees them: a reviewer of a blind desk does not see
+    the others' verdicts yet (``not_blinded``); everyone else sees them all."""
     if blind and not role.at_least(Role.EDITOR) and not user.is_superuser:
-        annotations = annotations.filter(not_blinded(user))
+        return annotations.filter(not_blinded(user))
     return annotations
 
 

@@ -81,21 +81,16 @@ def _import_path(item, *, project: Project, imported_by, emit: Callable[[str, st
         emit("failed", str(item))
         return
     for record in read_article_file(item, max_bytes=settings.IMPORT_MAX_BYTES):
-        if isinstance(record, ArticleFileError):
-            emit("failed", str(record))
-            continue
-        try:
-            outcome = import_record(record, project=project, imported_by=imported_by)
-        except (services.Rejected, services.Forbidden, services.Conflict) as exc:
-            emit("failed", f"{record.source}: {exc}")
-            continue
-        document = outcome.document
-        if outcome.created:
-            emit("imported", f"{record.source}: imported as #{document.pk} {document.title!r}")
-        elif outcome.new_version:
-            emit("imported", f"{record.source}: new version {document.version} of #{document.pk} (same URL)")
+        result = _import_one(record, source=None, project=project, imported_by=imported_by)
+        document = result.document
+        if result.status == "failed":
+            emit("failed", f"{result.source}: {result.detail}")
+        elif result.status == "imported":
+            emit("imported", f"{result.source}: imported as #{document.pk} {document.title!r}")
+        elif result.status == "new_version":
+            emit("imported", f"{result.source}: new version {document.version} of #{document.pk} (same URL)")
         else:
-            emit("skipped", f"{record.source}: skipped (duplicate of #{document.pk})")
+            emit("skipped", f"{result.source}: skipped (duplicate of #{document.pk})")
 
 
 @dataclass(frozen=True)
@@ -135,7 +130,8 @@ def import_upload(
     return results
 
 
-def _import_one(record, *, source: str, project: Project, imported_by: AbstractBaseUser) -> UploadResult:
+def _import_one(record, *, source: str | None, project: Project, imported_by: AbstractBaseUser | None) -> UploadResult:
+    """One record of a file (or a read error) → ``UploadResult``; ``source`` None: the record's own (the CLI's)."""
     if isinstance(record, ArticleFileError):
         return UploadResult(source=record.source, status="failed", detail=record.reason)
     size = len(record.body.encode("utf-8"))
