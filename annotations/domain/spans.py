@@ -9,6 +9,7 @@ Browsers count UTF-16 code units; convert at the boundary with these two functio
 3
 """
 
+import re
 from bisect import bisect_left
 from dataclasses import dataclass
 
@@ -59,6 +60,9 @@ def codepoint_to_utf16(text: str, offset: int) -> int:
     return OffsetConverter(text).to_utf16(offset)
 
 
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # characters that take two UTF-16 code units
+
+
 class OffsetConverter:
     """Fast conversions for one text: O(log n) per offset after an O(n) index of astral characters.
 
@@ -69,7 +73,7 @@ class OffsetConverter:
 
     def __init__(self, text: str):
         self.text = text
-        self._astral = [i for i, char in enumerate(text) if ord(char) > 0xFFFF]  # code-point positions
+        self._astral = [match.start() for match in _ASTRAL.finditer(text)]  # code-point positions (C speed)
         self._astral_utf16 = [i + n for n, i in enumerate(self._astral)]  # their UTF-16 positions
 
     def to_utf16(self, offset: int) -> int:

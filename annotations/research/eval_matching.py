@@ -150,6 +150,8 @@ def benchmark(
         "claims": len(index),
         "build seconds": time.perf_counter() - start,
     }
+    if index.encoder is not None:
+        report["encoder"] = getattr(index.encoder, "version", type(index.encoder).__name__)
     for split, queries in data.queries.items():
         label = f"{split} (used for choosing)" if split == "train" else split
         for key, value in evaluate(index.search, queries, data.qrels[split], k).items():

@@ -4,6 +4,7 @@ document's metadata appends an AuditEvent here (who, when, field from → to, co
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
+from annotations.db import insert_models
 from annotations.models import Annotation, AuditEvent, Claim, Document, EvidenceLink
 
 AUDITED_FIELDS = ("start", "end", "quote", "verdict", "rationale", "status", "claim_id")
@@ -43,7 +44,7 @@ def audit_record(
     """An event about an annotation (or, with ``evidence``, one of its evidence links)."""
     event = annotation_event(annotation, action, actor, changes=changes, comment=comment, from_status=from_status,
                              to_status=to_status, evidence=evidence)  # fmt: skip
-    event.save()
+    insert_models(event)
     return event
 
 
@@ -95,7 +96,7 @@ def audit_desk(project_id: int, object_type: str, object_id: int, action: str, a
 
 def audit_claim(claim: Claim, project_id: int, actor: AbstractBaseUser | None, *, changes: dict) -> AuditEvent:
     event = claim_event(claim, project_id, actor, changes=changes)
-    event.save()
+    insert_models(event)
     return event
 
 

@@ -67,18 +67,37 @@ def placed_claims(document: Document):
     return Claim.objects.filter(document=document).exclude(anchor_state=AnchorState.ORPHANED)
 
 
-def placed_claim_at(document: Document, start: int, end: int) -> Claim | None:
+def placed_claim_at(document: Document, start: int, end: int, *, lock: bool = False) -> Claim | None:
     """The first of ``placed_claims`` with exactly this span (what a new annotation links to), by one hand-written
-    query: it runs on every span written (``db.fetch_model``)."""
-    return fetch_model(Claim, _claim_at_sql(), [document.pk, start, end, AnchorState.ORPHANED.value])
+    query: it runs on every span written (``db.fetch_model``). ``lock``: row-locked by the same query (inside a
+    transaction)."""
+    return fetch_model(Claim, _claim_at_sql(lock), [document.pk, start, end, AnchorState.ORPHANED.value])
+
+
+def claim_of_document_locked(document: Document, claim_id: int) -> Claim | None:
+    """The document's claim ``claim_id``, row-locked (inside a transaction); None if the document has none such."""
+    return fetch_model(Claim, _claim_by_id_sql(), [document.pk, claim_id])
+
+
+def _for_update() -> str:
+    return " FOR UPDATE" if connection.features.has_select_for_update else ""
 
 
 @functools.cache
-def _claim_at_sql() -> str:
+def _claim_at_sql(lock: bool) -> str:
     quote = connection.ops.quote_name
     field = {f.name: quote(f.column) for f in Claim._meta.concrete_fields}
-    return (
+    sql = (
         f"SELECT c.* FROM {quote(Claim._meta.db_table)} c WHERE c.{field['document']} = %s "  # noqa: S608
         f"AND c.{field['start']} = %s AND c.{field['end']} = %s AND c.{field['anchor_state']} <> %s "
         f"ORDER BY c.{field['id']} LIMIT 1"
     )
+    return sql + (_for_update() if lock else "")
+
+
+@functools.cache
+def _claim_by_id_sql() -> str:
+    quote = connection.ops.quote_name
+    field = {f.name: quote(f.column) for f in Claim._meta.concrete_fields}
+    sql = f"SELECT c.* FROM {quote(Claim._meta.db_table)} c "  # noqa: S608
+    return sql + f"WHERE c.{field['document']} = %s AND c.{field['id']} = %s" + _for_update()

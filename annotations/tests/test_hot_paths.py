@@ -8,7 +8,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotations import services
-from annotations.models import Annotation
+from annotations.models import Annotation, AuditEvent, Claim
 from annotations.tests.factories import DocumentFactory
 
 BODY = "Née en 1990 🎉, elle dit: unemployment fell to 3.5 percent in 2019. Wages rose 4 percent. Prices fell."
@@ -73,6 +73,27 @@ def test_writing_a_span_costs_a_fixed_number_of_queries(document, reviewer, djan
     assert response.status_code == 201
 
 
+def test_writing_a_span_on_a_candidate_claim_costs_a_fixed_number_of_queries(
+    document, reviewer, django_assert_num_queries
+):
+    client = token_client(reviewer)
+    client.post(URL, {"document": document.pk, **span("Prices fell."), "verdict": "false"}, format="json")
+    start = BODY.index("Wages rose 4 percent.")
+    claim = Claim.objects.create(document=document, start=start, end=start + 21, text="Wages rose 4 percent.")
+
+    # token+user, document+role, transaction, the claim at the span (row-locked), the author's own annotation of it,
+    # annotation, claim accepted, both audit rows, commit
+    with django_assert_num_queries(9):
+        response = client.post(URL, {"document": document.pk, **span("Wages rose 4 percent."), "verdict": "true"},
+                               format="json")  # fmt: skip
+
+    assert response.status_code == 201 and response.json()["claim"] == claim.pk
+    claim.refresh_from_db()
+    assert claim.state == "accepted" and claim.decided_by == reviewer
+    assert list(AuditEvent.objects.filter(project_id=document.project_id).values_list("object_type", "action")
+                .order_by("id"))[-2:] == [("annotation", "create"), ("claim", "update")]  # fmt: skip
+
+
 def test_listing_one_article_costs_a_fixed_number_of_queries_however_many_spans(
     document, reviewer, other_reviewer, django_assert_num_queries
 ):
@@ -96,7 +117,10 @@ def test_the_lean_list_gives_what_the_general_list_gives_for_every_persona(
                                   (editor, "Prices fell.", True)):  # fmt: skip
         a = services.annotation_create(document=document, author=author, **{"quote": quote, **{
             k: v for k, v in span(quote).items() if k != "exact"}}, verdict="false")  # fmt: skip
+        for url in ("https://example.org/b", "https://example.org/a"):
+            services.evidence_add(annotation=a, user=author, url=url, stance="supports")
         if submit:
+            a.refresh_from_db()
             services.annotation_submit(annotation_id=a.pk, user=author, version=a.version)
 
     for user in (reviewer, other_reviewer, editor, outsider):
@@ -104,6 +128,8 @@ def test_the_lean_list_gives_what_the_general_list_gives_for_every_persona(
         lean = client.get(URL, {"document": document.pk, "unit": "utf16"}).json()
         general = client.get(URL, {"document": document.pk, "unit": "utf16", "project": project.slug}).json()
         assert lean["results"] == general["results"], user.username
+        assert all([e["url"] for e in row["evidence"]] == ["https://example.org/b", "https://example.org/a"]
+                   for row in lean["results"])  # fmt: skip
     hidden = token_client(reviewer).get(URL, {"document": document.pk}).json()["results"]
     assert len(hidden) == (1 if blind_review else 3)  # blind: only their own draft until they submit
     assert token_client(outsider).get(URL, {"document": document.pk}).json()["results"] == []

