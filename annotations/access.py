@@ -217,15 +217,23 @@ def document_for_user(
     return _fetch(queryset, user, "project", "document", need, pk=document_id)
 
 
-def document_for_user_lean(user: AnyUser | None, document_id: int, *, need: Role | str = Role.REVIEWER) -> Document:
+NOT_FETCHED = object()
+
+
+def document_for_user_lean(
+    user: AnyUser | None, document_id: int, *, need: Role | str = Role.REVIEWER, fetched=NOT_FETCHED
+) -> Document:
     """``document_for_user`` for the API's hot paths (a span written, one article's annotations listed): the
     document, the user's role in its desk and whether the desk reviews blind, in one hand-written query —
     building that query with the ORM costs more CPU than PostgreSQL spends answering it. No ``Project`` object
     comes with it (``document.project`` would be one more query); ``require_on`` and
-    ``annotations_of_document`` use what it brought. NotFound/Forbidden as ``document_for_user``."""
+    ``annotations_of_document`` use what it brought. NotFound/Forbidden as ``document_for_user``. ``fetched``: that
+    row (or None: no such document), already read for this user and document by ``user_and_document_for_token``."""
     if not (isinstance(document_id, int) and 0 < document_id < 2**63) or not _active(user):
         _check_role(None, need, "document")
-    document = fetch_model(Document, _document_and_role_sql(), [user.pk, document_id])
+    document = fetched
+    if document is NOT_FETCHED:
+        document = fetch_model(Document, _document_and_role_sql(), [user.pk, document_id])
     role = None
     if document is not None:
         role = Role.ADMIN if user.is_superuser else Role(document._access_role) if document._access_role else None
@@ -245,6 +253,41 @@ def _document_and_role_sql() -> str:
         f"SELECT d.*, p.{quote('blind_review')} AS _blind_review, (SELECT m.{quote('role')} FROM {membership} m "  # noqa: S608
         f"WHERE m.{quote('user_id')} = %s AND m.{quote('project_id')} = d.{quote('project_id')}) AS _access_role "
         f"FROM {document} d JOIN {project} p ON p.{quote('id')} = d.{quote('project_id')} WHERE d.{quote('id')} = %s"
+    )
+
+
+def user_and_document_for_token(key: str, document_id: int):
+    """The API token's user and, in the same query, the row ``document_for_user_lean`` reads of one document for
+    them (a hot path handed both costs one query, not two): ``(user, document or None)``, for
+    ``document_for_user_lean(user, document_id, fetched=document)``, which applies the access rules; None: no such
+    token. The caller applies the token rules (an inactive user)."""
+    if not (isinstance(key, str) and isinstance(document_id, int) and 0 < document_id < 2**63):
+        return None
+    from annotations.db import fetch_pair
+
+    return fetch_pair(get_user_model(), Document, _token_and_document_sql(), [document_id, key])
+
+
+@functools.cache
+def _token_and_document_sql() -> str:
+    from django.db import connection
+    from rest_framework.authtoken.models import Token
+
+    from annotations.db import columns_of
+
+    quote = connection.ops.quote_name
+    user_model = get_user_model()
+    document, project, membership = (quote(m._meta.db_table) for m in (Document, Project, Membership))
+    users, tokens = quote(user_model._meta.db_table), quote(Token._meta.db_table)
+    user_pk = quote(user_model._meta.pk.column)
+    # Identifiers come from the models; the values are parameters.
+    return (
+        f"SELECT {columns_of(user_model, 'u', connection)}, {columns_of(Document, 'd', connection)}, "  # noqa: S608
+        f"p.{quote('blind_review')} AS _blind_review, (SELECT m.{quote('role')} FROM {membership} m "
+        f"WHERE m.{quote('user_id')} = u.{user_pk} AND m.{quote('project_id')} = d.{quote('project_id')}) "
+        f"AS _access_role FROM {tokens} t JOIN {users} u ON u.{user_pk} = t.{quote('user_id')} "
+        f"LEFT JOIN {document} d ON d.{quote('id')} = %s "
+        f"LEFT JOIN {project} p ON p.{quote('id')} = d.{quote('project_id')} WHERE t.{quote('key')} = %s"
     )
 
 

@@ -74,18 +74,45 @@ def _fetch(model, sql: str, params: list, using: str, *, one: bool) -> list:
         if not rows:
             return []
         names = tuple(column[0] for column in cursor.description)
+    return [_instance(model, names, row, connection) for row in rows]
+
+
+def _instance(model, names: tuple[str, ...], row, connection):
     names_in_order, fields, extras, converters = _row_layout(model, names, connection)
-    instances = []
-    for row in rows:
-        values = list(row)
-        for index, convert, expression in converters:
-            values[index] = convert(values[index], expression, connection)
-        # from_db takes the values in the order of the model's fields (DEFERRED for a column the row lacks).
-        instance = model.from_db(using, names_in_order, [DEFERRED if i is None else values[i] for i in fields])
-        for name, index in extras:
-            setattr(instance, name, values[index])
-        instances.append(instance)
-    return instances
+    values = list(row)
+    for index, convert, expression in converters:
+        values[index] = convert(values[index], expression, connection)
+    # from_db takes the values in the order of the model's fields (DEFERRED for a column the row lacks).
+    instance = model.from_db(connection.alias, names_in_order, [DEFERRED if i is None else values[i] for i in fields])
+    for name, index in extras:
+        setattr(instance, name, values[index])
+    return instance
+
+
+def columns_of(model, alias: str, connection) -> str:
+    """``alias.col1, alias.col2, …``: every column of the model, in the order of its fields (for :func:`fetch_pair`)."""
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
+
+
+def fetch_pair(first, second, sql: str, params: list, using: str = "default"):
+    """One row of ``sql`` that selects ``columns_of(first)``, then the columns of ``second`` (and any columns of its
+    own, which become attributes of the second instance) → ``(first instance, second instance or None when the
+    second's primary key is NULL, as after a LEFT JOIN that found nothing)``; None without a row."""
+    from django.db import connections
+
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        names = tuple(column[0] for column in cursor.description)
+    split = len(first._meta.concrete_fields)
+    one = _instance(first, names[:split], row[:split], connection)
+    pk_index = split + [field.primary_key for field in second._meta.concrete_fields].index(True)
+    two = None if row[pk_index] is None else _instance(second, names[split:], row[split:], connection)
+    return one, two
 
 
 _LAYOUTS: dict = {}

@@ -4,6 +4,7 @@ member whose role is too low gets 403. Errors are raised, never built here: ``ap
 
 from pathlib import Path
 
+import orjson
 from django.conf import settings
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -18,6 +19,7 @@ from rest_framework.views import APIView
 
 from annotations import access, selectors, services
 from annotations.api import serializers as s
+from annotations.api.authentication import authenticate_with_document
 from annotations.api.offsets import OffsetConverters, offset_converters, utf16_requested
 from annotations.api.pagination import MAX_PAGE_SIZE, decode_cursor, keyset_page, page_of, page_size
 from annotations.api.parsers import BulkArticlesJsonlParser, BulkArticlesLinesParser, BulkArticlesParser, JSONParser
@@ -594,14 +596,12 @@ class AnnotationListApi(APIView):
         document and the caller's role, then its annotations — without the filter set and the desk joins of
         the general path, with the same rows and answer (a document the caller cannot see: no results)."""
         params = request.query_params
-        document_id = params.get("document", "")
-        if set(params) - {"document", "unit", *PAGING} or not (document_id.isascii() and document_id.isdigit()):
-            return None
-        if not 1 <= int(document_id) <= MAX_ID:
-            return None  # the filter set's 400
+        document_id = self._listed_document(request)
+        if document_id is None:
+            return None  # the general path (another filter; a bad id: the filter set's 400)
         converters_wanted = utf16_requested(request)
         try:
-            document = access.document_for_user_lean(request.user, int(document_id))
+            document = access.document_for_user_lean(request.user, document_id, fetched=self._fetched(document_id))
         except services.NotFound:
             return Response({"results": [], "next": None, "sync": keyset_page(Annotation.objects.none(), request)[2],
                              "deleted": self._deleted(request)})  # fmt: skip
@@ -618,6 +618,40 @@ class AnnotationListApi(APIView):
         results = [present_annotation(row, request.user, converters, evidence=getattr(row, "evidence_links", None))
                    for row in rows]  # fmt: skip
         return Response({"results": results, "next": next_cursor, "sync": sync, "deleted": self._deleted(request)})
+
+    @staticmethod
+    def _listed_document(request: Request) -> int | None:
+        """The document of the annotate page's list request (``?document=ID``, nothing else to filter by)."""
+        params = request.query_params
+        document_id = params.get("document", "")
+        if set(params) - {"document", "unit", *PAGING} or not (document_id.isascii() and document_id.isdigit()):
+            return None
+        return int(document_id) if 1 <= int(document_id) <= MAX_ID else None
+
+    @staticmethod
+    def _written_document(request: Request) -> int | None:
+        """The document a span is written on, peeked from a small JSON body (the parser still reads it as always)."""
+        try:
+            if int(request.META.get("CONTENT_LENGTH") or 0) > 64 * 1024 or request.content_type != "application/json":
+                return None
+            document_id = orjson.loads(request.body).get("document")
+        except (ValueError, AttributeError, orjson.JSONDecodeError):
+            return None
+        return document_id if type(document_id) is int and 1 <= document_id <= MAX_ID else None
+
+    def initial(self, request: Request, *args, **kwargs) -> None:
+        """The hot paths (the annotate page's list, a span written): the API token and the document, with the
+        caller's role in its desk, are read by one query (``authenticate_with_document``); without a token that
+        query finds, DRF's authentication runs as always."""
+        document_id = self._listed_document(request) if request.method == "GET" else None
+        if request.method == "POST":
+            document_id = self._written_document(request)
+        self._prefetched = (document_id, authenticate_with_document(request, document_id)) if document_id else None
+        super().initial(request, *args, **kwargs)
+
+    def _fetched(self, document_id: int):
+        prefetched = getattr(self, "_prefetched", None)
+        return prefetched[1] if prefetched and prefetched[0] == document_id else access.NOT_FETCHED
 
     def _deleted(self, request: Request) -> list[int]:
         """Ids of annotations deleted after the cursor, so a syncing client can drop them."""
@@ -637,7 +671,8 @@ class AnnotationListApi(APIView):
         data = s.AnnotationCreateIn(data=request.data)
         data.is_valid(raise_exception=True)
         fields = data.validated_data
-        document = access.document_for_user_lean(request.user, fields["document"])
+        document = access.document_for_user_lean(request.user, fields["document"],
+                                                 fetched=self._fetched(fields["document"]))  # fmt: skip
         claim = None
         if fields["claim"] is not None:
             claim = document.claims.filter(pk=fields["claim"]).first()

@@ -65,8 +65,8 @@ def test_writing_a_span_costs_a_fixed_number_of_queries(document, reviewer, djan
     client = token_client(reviewer)
     client.post(URL, {"document": document.pk, **span("Prices fell."), "verdict": "false"}, format="json")
 
-    # token+user, document+role, savepoint/transaction, claim at the span, annotation, audit row, commit
-    with django_assert_num_queries(7):
+    # token+user+document+role, transaction, claim at the span, annotation, audit row, commit
+    with django_assert_num_queries(6):
         response = client.post(URL, {"document": document.pk, **span("3.5 percent"), "verdict": "true"},
                                format="json")  # fmt: skip
 
@@ -81,9 +81,9 @@ def test_writing_a_span_on_a_candidate_claim_costs_a_fixed_number_of_queries(
     start = BODY.index("Wages rose 4 percent.")
     claim = Claim.objects.create(document=document, start=start, end=start + 21, text="Wages rose 4 percent.")
 
-    # token+user, document+role, transaction, the claim at the span (row-locked), the author's own annotation of it,
+    # token+user+document+role, transaction, the claim at the span (row-locked), the author's own annotation of it,
     # annotation, claim accepted, both audit rows, commit
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         response = client.post(URL, {"document": document.pk, **span("Wages rose 4 percent."), "verdict": "true"},
                                format="json")  # fmt: skip
 
@@ -101,7 +101,7 @@ def test_listing_one_article_costs_a_fixed_number_of_queries_however_many_spans(
     for quote in ("3.5 percent", "Wages rose", "Prices fell."):
         client.post(URL, {"document": document.pk, **span(quote), "verdict": "true"}, format="json")
 
-    with django_assert_num_queries(4):  # token+user, document+role, annotations with authors, their evidence
+    with django_assert_num_queries(3):  # token+user+document+role, annotations with authors, their evidence
         response = client.get(URL, {"document": document.pk, "unit": "utf16"})
 
     assert len(response.json()["results"]) == 3
@@ -154,6 +154,38 @@ def test_an_unknown_or_inactive_token_is_a_401_that_says_how_to_authenticate(doc
         assert response["WWW-Authenticate"] == "Token"
     assert "Invalid token" in unknown.get(URL).json()["detail"]
     assert "inactive" in client.get(URL).json()["detail"]
+
+
+@pytest.mark.parametrize("persona", ["reviewer", "editor", "outsider"])
+def test_the_one_query_token_and_document_lookup_answers_like_the_general_path(document, request, persona):
+    user = request.getfixturevalue(persona)
+    client = token_client(user)
+    wanted = {"reviewer": 201, "editor": 201, "outsider": 404}[persona]
+
+    created = client.post(URL, {"document": document.pk, **span("3.5 percent")}, format="json")
+    listed = client.get(URL, {"document": document.pk})
+    general = client.get(URL, {"document": document.pk, "project": document.project.slug})
+
+    assert created.status_code == wanted, created.content
+    assert listed.json()["results"] == (general.json()["results"] if persona != "outsider" else [])
+    assert Annotation.objects.filter(author=user).count() == (1 if wanted == 201 else 0)
+
+
+def test_a_bad_json_body_with_a_token_is_still_the_parsers_400(document, reviewer):
+    response = token_client(reviewer).post(URL, b'{"document": %d, "start": ' % document.pk,
+                                           content_type="application/json")  # fmt: skip
+
+    assert response.status_code == 400 and "JSON parse error" in response.content.decode()
+    assert not Annotation.objects.exists()
+
+
+def test_a_session_login_writes_spans_through_the_general_authentication(client, document, reviewer):
+    client.force_login(reviewer)
+
+    response = client.post(f"{URL}", {"document": document.pk, **span("3.5 percent")}, content_type="application/json")
+
+    assert response.status_code == 201, response.content  # (the test client skips the CSRF check)
+    assert Annotation.objects.get().author == reviewer
 
 
 def test_a_span_on_a_document_of_another_desk_is_a_404_and_stores_nothing(document, outsider):
