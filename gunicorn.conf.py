@@ -1,6 +1,7 @@
 """gunicorn settings (read from the working directory; command-line flags override them).
 
-Sized for a small machine: ``WEB_CONCURRENCY`` sync workers (default cores + 1), each recycled after about
+Sized for a small machine: ``WEB_CONCURRENCY`` workers (default cores + 1; sync, or ``GUNICORN_THREADS`` threads
+each), each recycled after about
 ``GUNICORN_MAX_REQUESTS`` requests (jittered, so they do not restart together). ``--preload``: the app (Django, URL
 conf, views) is imported once in the master and the workers fork warm, so no worker spends its first request
 loading it, and the imported code is shared copy-on-write.
@@ -11,6 +12,10 @@ import os
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or (os.cpu_count() or 1) + 1)
+# GUNICORN_THREADS > 1: threaded workers (gthread), so a worker waiting on the database (a commit's fsync) serves
+# another request meanwhile — fewer processes (less memory) for the same concurrency.
+threads = int(os.environ.get("GUNICORN_THREADS") or 1)
+worker_class = "gthread" if threads > 1 else "sync"
 preload_app = True
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = max_requests // 10

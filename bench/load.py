@@ -243,6 +243,22 @@ def main() -> int:
         return {"runs": runs}
 
     phase("e_export_jsonl", servers, export_jsonl)
+
+    def memory_by_process() -> dict:
+        """PSS and RSS of each server process now (after the workload): what each part of the stack holds."""
+        rows = []
+        for root in servers.roots if servers else []:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                for depth, process in [(0, root)] + [(1, child) for child in root.children(recursive=True)]:
+                    with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                        memory = process.memory_full_info()
+                        command = " ".join(process.cmdline()[1:4])
+                        rows.append({"pid": process.pid, "role": ("main " if depth == 0 else "child ") + command,
+                                     "pss_mb": round(getattr(memory, "pss", memory.rss) / 2**20, 1),
+                                     "rss_mb": round(memory.rss / 2**20, 1)})  # fmt: skip
+        return {"processes": rows, "pss_total_mb": round(sum(row["pss_mb"] for row in rows), 1)}
+
+    phase("f_memory_by_process", servers, memory_by_process)
     return 0
 
 

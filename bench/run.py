@@ -86,6 +86,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / f"{stamp}-{platform.node()}.jsonl")
     parser.add_argument("--keep-database", action="store_true", help="do not drop the database at the end")
     parser.add_argument("--web-concurrency", type=int, default=None, help="gunicorn workers (default: its config)")
+    parser.add_argument("--web-threads", type=int, default=None, help="threads per gunicorn worker (default: 1, sync)")
     parser.add_argument("--scale", type=int, default=0, metavar="N",
                         help="also bench/scale.py: N articles by bulk API and by CLI, one long article")  # fmt: skip
     parser.add_argument("--skip-load", action="store_true", help="only the scaling runs (with --scale)")
@@ -123,6 +124,8 @@ def main() -> int:
     }
     if args.web_concurrency:
         env["WEB_CONCURRENCY"] = str(args.web_concurrency)
+    if args.web_threads:
+        env["GUNICORN_THREADS"] = str(args.web_threads)
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "collectstatic", "--noinput", "-v0")
     token, reviewer_token = manage(env, "shell", "-c", BENCH_USERS, capture=True).strip().splitlines()[-2:]
@@ -151,6 +154,7 @@ def main() -> int:
             runs.append([str(ROOT / "bench" / "scale.py"), "--articles", str(args.scale), "--cli",
                          f"{PYTHON} {ROOT / 'manage.py'}"])  # fmt: skip
         header = {"phase": "run", "at": stamp, "host": platform.node(), "cpus": os.cpu_count(),
+                  "web_workers": env.get("WEB_CONCURRENCY", "default"), "web_threads": env.get("GUNICORN_THREADS", "1"),
                   "articles": args.articles, "scale": args.scale, "git": _git_revision(),
                   "python": platform.python_version(),
                   "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}  # fmt: skip

@@ -1,6 +1,6 @@
 """Bulk import (issue 17): ``POST /api/v1/documents/bulk?project=SLUG`` with a JSON array or JSON Lines of
-articles — per-article results in order, one transaction per article, their segmentation sent together once all
-are stored, and a clear 400/404/413/415 for a bad request that writes nothing."""
+articles — per-article results in order, a savepoint per article in one transaction, their segmentation sent
+together once all are stored, and a clear 400/404/413/415 for a bad request that writes nothing."""
 
 import io
 import json
@@ -214,3 +214,35 @@ def test_a_long_cli_import_sends_its_segmentations_in_rounds_as_it_goes(
 
     assert [len(r["ids"]) for r in sent] == [2, 2, 1]
     assert sorted(pk for r in sent for pk in r["ids"]) == sorted(Document.objects.values_list("pk", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_articles_share_one_commit_and_an_unexpected_database_error_stores_none_of_them(
+    api_as, reviewer, project, sent, monkeypatch
+):
+    """Each article is a savepoint of one transaction: a rejected article is rolled back alone (above), the request
+    commits once, and a failure nobody expected (here: the database refusing the second article's version row)
+    leaves no half-imported batch."""
+    from django.db import IntegrityError
+
+    from annotations.models import DocumentVersion
+
+    create = DocumentVersion.objects.create
+    calls = []
+
+    def failing_second(**fields):
+        calls.append(fields["document"].title)
+        if len(calls) == 2:
+            raise IntegrityError("simulated")
+        return create(**fields)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert post(api_as(reviewer), [article(1), article(2)]).status_code == 200
+    assert [q["sql"] for q in queries.captured_queries].count("COMMIT") == 1
+    monkeypatch.setattr(DocumentVersion.objects, "create", failing_second)
+
+    with pytest.raises(IntegrityError):
+        post(api_as(reviewer), [article(3), article(4), article(5)])
+
+    assert sorted(Document.objects.filter(project=project).values_list("title", flat=True)) == ["Article 1",
+                                                                                               "Article 2"]  # fmt: skip
