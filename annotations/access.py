@@ -313,20 +313,22 @@ def annotations_of_document(user: AnyUser | None, document: Document) -> QuerySe
     fetched with ``document_for_user_lean``: its desk membership is settled, so only a reviewer of a blind desk
     needs the ``not_blinded`` condition."""
     role = require_on(user, document, Role.REVIEWER)
-    blind = getattr(document, "_blind_review", None)
-    if blind is None:
-        blind = Project.objects.filter(pk=document.project_id, blind_review=True).exists()
-    return _blind_for(user, role, blind, Annotation.objects.filter(document_id=document.pk))
+    return _blind_for(user, role, _desk_is_blind(document), Annotation.objects.filter(document_id=document.pk))
 
 
 def sees_every_annotation_of(user: AnyUser | None, document: Document) -> bool:
     """Whether ``annotations_of_document`` is every annotation of the document for this user (a document fetched
     with ``document_for_user_lean``): True unless blind review hides colleagues' verdicts from them."""
     role = require_on(user, document, Role.REVIEWER)
+    return not _hides_others(user, role, _desk_is_blind(document))
+
+
+def _desk_is_blind(document: Document) -> bool:
+    """Whether the document's desk reviews blind (brought by ``document_for_user_lean``, else one query)."""
     blind = getattr(document, "_blind_review", None)
     if blind is None:
         blind = Project.objects.filter(pk=document.project_id, blind_review=True).exists()
-    return not _hides_others(user, role, blind)
+    return blind
 
 
 def _hides_others(user: AnyUser | None, role: Role, blind: bool) -> bool:

@@ -65,16 +65,20 @@ def fetch_models(model, sql: str, params: list, using: str = "default") -> list:
 
 
 def _fetch(model, sql: str, params: list, using: str, *, one: bool) -> list:
+    rows, names, connection = _rows(sql, params, using, one=one)
+    return [_instance(model, names, row, connection) for row in rows]
+
+
+def _rows(sql: str, params: list, using: str, *, one: bool):
+    """``(rows, column names, connection)`` of ``sql`` (``one``: at most the first row)."""
     from django.db import connections
 
     connection = connections[using]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = [row] if one and (row := cursor.fetchone()) is not None else [] if one else cursor.fetchall()
-        if not rows:
-            return []
-        names = tuple(column[0] for column in cursor.description)
-    return [_instance(model, names, row, connection) for row in rows]
+        names = tuple(column[0] for column in cursor.description) if rows else ()
+    return rows, names, connection
 
 
 def _instance(model, names: tuple[str, ...], row, connection):
@@ -99,15 +103,10 @@ def fetch_pair(first, second, sql: str, params: list, using: str = "default"):
     """One row of ``sql`` that selects ``columns_of(first)``, then the columns of ``second`` (and any columns of its
     own, which become attributes of the second instance) → ``(first instance, second instance or None when the
     second's primary key is NULL, as after a LEFT JOIN that found nothing)``; None without a row."""
-    from django.db import connections
-
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        names = tuple(column[0] for column in cursor.description)
+    rows, names, connection = _rows(sql, params, using, one=True)
+    if not rows:
+        return None
+    row = rows[0]
     split = len(first._meta.concrete_fields)
     one = _instance(first, names[:split], row[:split], connection)
     pk_index = split + [field.primary_key for field in second._meta.concrete_fields].index(True)

@@ -98,7 +98,7 @@ def annotation_create(
     access.require_on(author, document, Role.REVIEWER)
     # The claim is row-locked by the query that finds it: two tabs at once, one waits, then sees the other's span.
     if claim is None:
-        claim = placed_claim_at(document, start, end, lock=True)
+        claim = placed_claim_at(document, start, end)
     else:
         claim = claim_of_document_locked(document, claim.pk)
         if claim is None:

@@ -67,11 +67,11 @@ def placed_claims(document: Document):
     return Claim.objects.filter(document=document).exclude(anchor_state=AnchorState.ORPHANED)
 
 
-def placed_claim_at(document: Document, start: int, end: int, *, lock: bool = False) -> Claim | None:
-    """The first of ``placed_claims`` with exactly this span (what a new annotation links to), by one hand-written
-    query: it runs on every span written (``db.fetch_model``). ``lock``: row-locked by the same query (inside a
-    transaction)."""
-    return fetch_model(Claim, _claim_at_sql(lock), [document.pk, start, end, AnchorState.ORPHANED.value])
+def placed_claim_at(document: Document, start: int, end: int) -> Claim | None:
+    """The first of ``placed_claims`` with exactly this span (what a new annotation links to), row-locked (inside a
+    transaction: two tabs at once, one waits), by one hand-written query: it runs on every span written
+    (``db.fetch_model``)."""
+    return fetch_model(Claim, _claim_at_sql(), [document.pk, start, end, AnchorState.ORPHANED.value])
 
 
 def claim_of_document_locked(document: Document, claim_id: int) -> Claim | None:
@@ -84,7 +84,7 @@ def _for_update() -> str:
 
 
 @functools.cache
-def _claim_at_sql(lock: bool) -> str:
+def _claim_at_sql() -> str:
     quote = connection.ops.quote_name
     field = {f.name: quote(f.column) for f in Claim._meta.concrete_fields}
     sql = (
@@ -92,7 +92,7 @@ def _claim_at_sql(lock: bool) -> str:
         f"AND c.{field['start']} = %s AND c.{field['end']} = %s AND c.{field['anchor_state']} <> %s "
         f"ORDER BY c.{field['id']} LIMIT 1"
     )
-    return sql + (_for_update() if lock else "")
+    return sql + _for_update()
 
 
 @functools.cache
