@@ -3,6 +3,9 @@
 Used by the ``import_articles`` and ``seed_demo`` commands and the API's file upload.
 """
 
+from __future__ import annotations
+
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,8 +60,8 @@ def import_paths(
     on_event: Callable[[str, str], None] = lambda kind, message: None,
     progress: Callable[[Iterator[Path | ArticleFileError]], Iterator[Path | ArticleFileError]] = lambda it: it,
 ) -> ImportReport:
-    """Import every article found under ``paths``. Each document is its own transaction,
-    so one bad record never stops (or half-writes) the others.
+    """Import every article found under ``paths``, a file's articles a round of ``SEGMENTATION_ROUND`` at a time
+    (one transaction each): a bad record is reported and writes nothing, and never stops the others.
 
     ``on_event(kind, message)`` is called with kind ∈ {"imported", "skipped", "failed"}.
     """
@@ -78,20 +81,34 @@ SEGMENTATION_ROUND = 100  # a long import sends its segmentations this many at a
 
 
 def _import_path(item, *, project: Project, imported_by, emit: Callable[[str, str], None]) -> None:
+    """The articles of one file, a transaction per round of ``SEGMENTATION_ROUND`` (``documents_import_many``:
+    a bad article is reported and writes nothing, the others of its round are stored)."""
     if isinstance(item, ArticleFileError):
         emit("failed", str(item))
         return
-    for record in read_article_file(item, max_bytes=settings.IMPORT_MAX_BYTES):
-        result = _import_one(record, source=None, project=project, imported_by=imported_by)
-        document = result.document
-        if result.status == "failed":
-            emit("failed", f"{result.source}: {result.detail}")
-        elif result.status == "imported":
-            emit("imported", f"{result.source}: imported as #{document.pk} {document.title!r}")
-        elif result.status == "new_version":
-            emit("imported", f"{result.source}: new version {document.version} of #{document.pk} (same URL)")
-        else:
-            emit("skipped", f"{result.source}: skipped (duplicate of #{document.pk})")
+    records = iter(read_article_file(item, max_bytes=settings.IMPORT_MAX_BYTES))
+    while chunk := list(itertools.islice(records, SEGMENTATION_ROUND)):
+        results: list[UploadResult | None] = [_unreadable(record) for record in chunk]
+        readable = [index for index, result in enumerate(results) if result is None]
+        with transaction.atomic():
+            outcomes = services.documents_import_many(project=project, imported_by=imported_by, articles=[
+                _article_in(chunk[index], None) for index in readable])  # fmt: skip
+        for index, outcome in zip(readable, outcomes, strict=True):
+            results[index] = _result(chunk[index].source, outcome)
+        for result in results:
+            _emit_result(result, emit)
+
+
+def _emit_result(result: UploadResult, emit: Callable[[str, str], None]) -> None:
+    document = result.document
+    if result.status == "failed":
+        emit("failed", f"{result.source}: {result.detail}")
+    elif result.status == "imported":
+        emit("imported", f"{result.source}: imported as #{document.pk} {document.title!r}")
+    elif result.status == "new_version":
+        emit("imported", f"{result.source}: new version {document.version} of #{document.pk} (same URL)")
+    else:
+        emit("skipped", f"{result.source}: skipped (duplicate of #{document.pk})")
 
 
 @dataclass(frozen=True)
@@ -114,7 +131,7 @@ def import_upload(
     source: str | None = None,
 ) -> list[UploadResult]:
     """Import the articles of one uploaded file (the browser's upload, the API's upload and bulk import): the
-    same reading, cleaning and de-duplication as the CLI, each article its own savepoint of one transaction, their
+    same reading, cleaning and de-duplication as the CLI, in one transaction (``documents_import_many``), their
     segmentation sent together at the end. ``max_bytes``: the whole file's limit (default ``IMPORT_MAX_BYTES``); one
     article is never over ``IMPORT_MAX_BYTES``. More than ``UPLOAD_MAX_ARTICLES`` articles is refused whole
     (``TooLarge``), before anything is written. ``source``: recorded in each document's metadata (default
@@ -124,28 +141,40 @@ def import_upload(
     if len(records) > limit:
         raise services.TooLarge(f"{name} holds {len(records):,} articles; at most {limit:,} per file: split it")
     results = []
-    # One transaction, each article in its own savepoint (the import service's atomic block): an article that fails
-    # is rolled back alone and reported, the others stay, and the request commits once — one WAL flush, not one per
-    # article (each waits several milliseconds for the disk). A crash before that commit stores none of them; sent
+    # One transaction (services.documents_import_many: the new articles looked up and written a few statements for
+    # all of them, a refused article writes nothing and is reported, a correction is its own savepoint); the request
+    # commits once — one WAL flush, not one per article. A crash before that commit stores none of them; sent
     # again, the articles already stored are duplicates. Segmentation is sent once all are committed.
+    source = source or f"upload:{name}"
+    results: list[UploadResult | None] = [_unreadable(record) for record in records]
+    readable = [index for index, result in enumerate(results) if result is None]
     with services.segmentation_batch(), transaction.atomic():
-        for record in records:
-            results.append(_import_one(record, source=source or f"upload:{name}", project=project,
-                                       imported_by=imported_by))  # fmt: skip
+        outcomes = services.documents_import_many(project=project, imported_by=imported_by, articles=[
+            _article_in(records[index], source) for index in readable])  # fmt: skip
+    for index, outcome in zip(readable, outcomes, strict=True):
+        results[index] = _result(records[index].source, outcome)
     return results
 
 
-def _import_one(record, *, source: str | None, project: Project, imported_by: AbstractBaseUser | None) -> UploadResult:
-    """One record of a file (or a read error) → ``UploadResult``; ``source`` None: the record's own (the CLI's)."""
+def _unreadable(record) -> UploadResult | None:
+    """The failed result of a record that cannot be imported at all (a read error, too big), else None."""
     if isinstance(record, ArticleFileError):
         return UploadResult(source=record.source, status="failed", detail=record.reason)
     size = len(record.body.encode("utf-8"))
     if size > settings.IMPORT_MAX_BYTES:
         detail = f"the article is {size:,} bytes, over the {settings.IMPORT_MAX_BYTES:,}-byte limit"
         return UploadResult(source=record.source, status="failed", detail=detail)
-    try:
-        outcome = import_record(record, project=project, imported_by=imported_by, source=source)
-    except (services.Rejected, services.Forbidden, services.Conflict) as exc:
-        return UploadResult(source=record.source, status="failed", detail=str(exc))
+    return None
+
+
+def _article_in(record: ArticleRecord, source: str | None) -> services.ArticleIn:
+    return services.ArticleIn(title=record.title, body=record.body, source_url=record.url, author=record.author,
+                              published_at=record.published_at,
+                              metadata={"source": source or record.source, "format": record.format})  # fmt: skip
+
+
+def _result(source: str, outcome) -> UploadResult:
+    if isinstance(outcome, services.AppError):
+        return UploadResult(source=source, status="failed", detail=str(outcome))
     status = "imported" if outcome.created else "new_version" if outcome.new_version else "duplicate"
-    return UploadResult(source=record.source, status=status, document=outcome.document)
+    return UploadResult(source=source, status=status, document=outcome.document)

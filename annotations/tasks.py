@@ -44,6 +44,15 @@ def segment_document(self, document_id: int) -> dict:
     return {"status": outcome.status, "created": outcome.created, "removed": outcome.removed}
 
 
+@shared_task(name="annotations.segment_documents", acks_late=True, reject_on_worker_lost=True)
+def segment_documents(document_ids: list[int]) -> int:
+    """Fan out one segmentation task per document (a bulk import sends this one message instead of one per
+    article, so its request does not wait on hundreds of broker round trips); the number sent."""
+    from annotations import services
+
+    return services.segmentation_enqueue_many(document_ids=document_ids, fan_out=False)
+
+
 @shared_task(
     name="annotations.reanchor_document",
     soft_time_limit=240,  # 2,000 annotations take a few seconds; this is for a pathological text

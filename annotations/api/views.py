@@ -334,10 +334,10 @@ class DocumentBulkImportApi(APIView):
         responses={200: s.BulkImportOut},
         description="Import many articles in one request (any member of the desk): a JSON array of articles, or "
         "JSON Lines (`application/x-ndjson`) with one a line; at most UPLOAD_MAX_ARTICLES (1,000) articles and "
-        "BULK_IMPORT_MAX_BYTES (20 MiB). Each article is a savepoint of one transaction (a failed article is "
-        "rolled back alone, the request commits once), with the same cleaning, "
-        "de-duplication and correction rule (same source URL) as `POST /api/v1/documents/`; their segmentation "
-        "is sent together once all are stored. The answer lists every article in order: `imported`, "
+        "BULK_IMPORT_MAX_BYTES (20 MiB). One transaction: the new articles are looked up and written together, "
+        "a refused article writes nothing and is reported, a correction (same source URL) is its own savepoint; "
+        "the same cleaning, de-duplication and correction rule as `POST /api/v1/documents/`, and the result "
+        "importing them one after the other gives. Their segmentation is sent in one message once all are stored. The answer lists every article in order: `imported`, "
         "`new_version`, `duplicate` or `failed` with the reason. Every article failed: 400.",
     )  # fmt: skip
     def post(self, request: Request) -> Response:

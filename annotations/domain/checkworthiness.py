@@ -186,16 +186,21 @@ class EncoderCheckworthinessModel:
     head_weight: np.ndarray  # (width,)
     head_bias: float
     batch_size: int = 32
+    context: int = 0  # word pieces of the previous sentence the model reads (0: it scores sentences alone)
 
-    def logits(self, texts: Sequence[str]) -> np.ndarray:
+    def logits(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:
+        """``contexts``: the sentence before each text (used by a model trained with context; default: each
+        text's predecessor in ``texts``, which is the document order when a document's sentences are scored)."""
         texts = [text if isinstance(text, str) else "" for text in texts]
         if not texts:
             return np.zeros(0, dtype=np.float64)
-        pooled = self.encoder.mean_pooled(texts, batch_size=self.batch_size)
+        if self.context and contexts is None:
+            contexts = ["", *texts[:-1]]
+        pooled = self.encoder.mean_pooled(texts, batch_size=self.batch_size, contexts=contexts, context=self.context)
         return (pooled @ self.head_weight).astype(np.float64) + self.head_bias
 
-    def score(self, texts: Sequence[str]) -> list[float]:
-        return [float(p) for p in 1.0 / (1.0 + np.exp(-self.logits(texts)))]
+    def score(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> list[float]:
+        return [float(p) for p in 1.0 / (1.0 + np.exp(-self.logits(texts, contexts)))]
 
     def is_checkworthy(self, texts: Sequence[str]) -> list[bool]:
         return [score >= self.threshold for score in self.score(texts)]
@@ -216,6 +221,7 @@ def load_encoder_model(directory: str | Path | None = None) -> EncoderCheckworth
         encoder=encoder,
         head_weight=head["head.weight"].astype(np.float32).reshape(-1),
         head_bias=float(head["head.bias"].reshape(-1)[0]),
+        context=int(meta.get("recipe", {}).get("context", 0)),
     )
 
 

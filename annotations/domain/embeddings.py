@@ -70,15 +70,16 @@ class Encoder:
         self._tokenizer.enable_truncation(max_tokens)
         self._tokenizer.no_padding()
 
-    def _hidden(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        """The last layer's hidden states, ``(batch, length, width)``."""
+    def _hidden(self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray | None = None) -> np.ndarray:
+        """The last layer's hidden states, ``(batch, length, width)``; ``types``: token type ids (default 0)."""
         w, batch, length = self._w, ids.shape[0], ids.shape[1]
         width = w["embeddings.word_embeddings.weight"].shape[1]
         head = width // self._heads
+        token_types = w["embeddings.token_type_embeddings.weight"]
         x = (
             w["embeddings.word_embeddings.weight"][ids]
             + w["embeddings.position_embeddings.weight"][:length]
-            + w["embeddings.token_type_embeddings.weight"][0]
+            + (token_types[0] if types is None else token_types[types])
         )
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], self._eps)
         blocked = np.where(mask[:, None, None, :], np.float32(0.0), np.float32(-1e9))
@@ -109,9 +110,12 @@ class Encoder:
             x = x.reshape(batch, length, width)
         return x
 
-    def _mean_pooled(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        x = self._hidden(ids, mask)
-        weights = mask[..., None].astype(np.float32)
+    def _mean_pooled(
+        self, ids: np.ndarray, mask: np.ndarray, types: np.ndarray | None = None, pool: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Mean over ``pool`` (default: every real token) of the last hidden states."""
+        x = self._hidden(ids, mask, types)
+        weights = (mask if pool is None else pool)[..., None].astype(np.float32)
         return (x * weights).sum(1) / np.maximum(weights.sum(1), np.float32(1e-9))
 
     def _forward(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -122,9 +126,38 @@ class Encoder:
         """Unit-length embeddings of ``texts`` in order (float32); batches group texts of similar length."""
         return self._batched(texts, batch_size, self._forward)
 
-    def mean_pooled(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
-        """Mean of the last hidden states over real tokens, not normalised (a classifier head's input)."""
-        return self._batched(texts, batch_size, self._mean_pooled)
+    def mean_pooled(
+        self, texts: Sequence[str], batch_size: int = 32, *, contexts: Sequence[str] | None = None, context: int = 0
+    ) -> np.ndarray:
+        """Mean of the last hidden states over real tokens, not normalised (a classifier head's input).
+
+        With ``context`` > 0 and ``contexts`` (one per text, e.g. the previous sentence), the last ``context`` word
+        pieces of each context follow the text's ``[SEP]`` as a second segment (token type 1, closed by ``[SEP]``):
+        the text's tokens attend to them, and only the text's own tokens are pooled."""
+        if not context or contexts is None:
+            return self._batched(texts, batch_size, self._mean_pooled)
+        if len(contexts) != len(texts):
+            raise ValueError(f"{len(contexts)} contexts for {len(texts)} texts")
+        own = [encoding.ids for encoding in self._tokenizer.encode_batch(list(texts))]
+        before = [e.ids[1:-1][-context:] for e in self._tokenizer.encode_batch([c or "" for c in contexts])]
+        inputs = [(ids + ([*prev, ids[-1]] if prev else []), len(ids)) for ids, prev in zip(own, before, strict=True)]
+        result = np.zeros((len(inputs), self._w["embeddings.LayerNorm.weight"].shape[0]), dtype=np.float32)
+        order = sorted(range(len(inputs)), key=lambda i: len(inputs[i][0]))
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            length = max(len(inputs[i][0]) for i in chunk)
+            ids = np.zeros((len(chunk), length), dtype=np.int64)
+            mask = np.zeros((len(chunk), length), dtype=bool)
+            types = np.zeros((len(chunk), length), dtype=np.int64)
+            pool = np.zeros((len(chunk), length), dtype=bool)
+            for row, i in enumerate(chunk):
+                tokens, n = inputs[i]
+                ids[row, : len(tokens)] = tokens
+                mask[row, : len(tokens)] = True
+                types[row, n : len(tokens)] = 1
+                pool[row, :n] = True
+            result[chunk] = self._mean_pooled(ids, mask, types, pool)
+        return result
 
     def _batched(self, texts: Sequence[str], batch_size: int, forward) -> np.ndarray:
         encodings = self._tokenizer.encode_batch(list(texts))

@@ -70,6 +70,7 @@ class Recipe:
     dropout: float = 0.1
     threshold: float = 0.5
     seed: int = 0
+    context: int = 0  # word pieces of the previous sentence appended as a second segment (0: none)
 
 
 def base_dir() -> Path:
@@ -101,17 +102,33 @@ class _Tokens:
     def ids(self, texts: list[str]) -> list[list[int]]:
         return [encoding.ids for encoding in self.tokenizer.encode_batch(list(texts))]
 
+    def inputs(self, texts: list[str], contexts: list[str] | None, context: int) -> list[tuple[list[int], int]]:
+        """``(ids, n)``: the sentence's ids ([CLS] … [SEP], truncated), then — with ``context`` > 0 — the last
+        ``context`` word pieces of the previous sentence and a [SEP]; ``n`` is the sentence part's length (segment 0,
+        the tokens that are pooled)."""
+        own = self.ids(texts)
+        if not context or contexts is None:
+            return [(ids, len(ids)) for ids in own]
+        sep = own[0][-1] if own and own[0] else 102
+        before = [e.ids[1:-1][-context:] for e in self.tokenizer.encode_batch([c or "" for c in contexts])]
+        return [(ids + ([*prev, sep] if prev else []), len(ids)) for ids, prev in zip(own, before, strict=True)]
 
-def _pad(batch: list[list[int]]):
+
+def _pad(batch: list[tuple[list[int], int]]):
+    """ids, attention mask, token types (1 on the context segment) and the pooling mask (the sentence's tokens)."""
     import torch
 
-    length = max(len(ids) for ids in batch)
+    length = max(len(ids) for ids, _ in batch)
     ids = torch.zeros((len(batch), length), dtype=torch.long)
     mask = torch.zeros((len(batch), length), dtype=torch.long)
-    for row, tokens in enumerate(batch):
+    types = torch.zeros((len(batch), length), dtype=torch.long)
+    pool = torch.zeros((len(batch), length), dtype=torch.long)
+    for row, (tokens, own) in enumerate(batch):
         ids[row, : len(tokens)] = torch.tensor(tokens)
         mask[row, : len(tokens)] = 1
-    return ids, mask
+        types[row, own : len(tokens)] = 1
+        pool[row, :own] = 1
+    return ids, mask, types, pool
 
 
 def base_bert():
@@ -140,9 +157,9 @@ def build_model(recipe: Recipe):
             self.dropout = torch.nn.Dropout(recipe.dropout)
             self.head = torch.nn.Linear(self.bert.config.hidden_size, 1)
 
-        def forward(self, ids, mask):
-            hidden = self.bert(input_ids=ids, attention_mask=mask).last_hidden_state
-            weights = mask.unsqueeze(-1).to(hidden.dtype)
+        def forward(self, ids, mask, types, pool):
+            hidden = self.bert(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state
+            weights = pool.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
             return self.head(self.dropout(pooled)).squeeze(-1)
 
@@ -164,14 +181,14 @@ def _batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[li
     return batches
 
 
-def train(texts: list[str], labels: list[int], recipe: Recipe, log=print):
+def train(texts: list[str], labels: list[int], recipe: Recipe, log=print, contexts: list[str] | None = None):
     import torch
 
     random.seed(recipe.seed)
     np.random.seed(recipe.seed)
     torch.manual_seed(recipe.seed)
     tokens = _Tokens(recipe.max_len)
-    ids = tokens.ids(texts)
+    ids = tokens.inputs(texts, contexts, recipe.context)
     y = torch.tensor(labels, dtype=torch.float32)
     positives = float(sum(labels))
     pos_weight = torch.tensor((len(labels) - positives) / positives)
@@ -193,9 +210,8 @@ def train(texts: list[str], labels: list[int], recipe: Recipe, log=print):
     step, started = 0, time.perf_counter()
     for epoch in range(recipe.epochs):
         running = 0.0
-        for batch in _batches([len(i) for i in ids], recipe.batch_size, rng):
-            input_ids, mask = _pad([ids[i] for i in batch])
-            loss = loss_fn(model(input_ids, mask), y[batch])
+        for batch in _batches([len(i) for i, _ in ids], recipe.batch_size, rng):
+            loss = loss_fn(model(*_pad([ids[i] for i in batch])), y[batch])
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -211,29 +227,42 @@ def train(texts: list[str], labels: list[int], recipe: Recipe, log=print):
     return model
 
 
-def predict(model, texts: list[str], recipe: Recipe, batch_size: int = 64) -> np.ndarray:
+def predict(model, texts: list[str], recipe: Recipe, batch_size: int = 64, contexts=None) -> np.ndarray:
     """Probabilities (sigmoid of the logit), texts batched by length."""
-    return 1.0 / (1.0 + np.exp(-logits(model, texts, recipe.max_len, batch_size)))
+    return 1.0 / (1.0 + np.exp(-logits(model, texts, recipe.max_len, batch_size, contexts, recipe.context)))
 
 
-def logits(model, texts: list[str], max_len: int, batch_size: int = 64) -> np.ndarray:
+def logits(model, texts: list[str], max_len: int, batch_size: int = 64, contexts=None, context: int = 0) -> np.ndarray:
     import torch
 
-    ids = _Tokens(max_len).ids(texts)
+    ids = _Tokens(max_len).inputs(texts, contexts, context)
     out = np.zeros(len(ids), dtype=np.float64)
-    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i][0]))
     with torch.no_grad():
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            input_ids, mask = _pad([ids[i] if ids[i] else [0] for i in chunk])
-            out[chunk] = model(input_ids, mask).double().numpy()
+            out[chunk] = model(*_pad([ids[i] if ids[i][0] else ([0], 1) for i in chunk])).double().numpy()
     return out
 
 
-def cross_validate(rows, folds: int, recipe: Recipe, log=print, train_rows_per_fold: int = 0) -> dict:
+def previous_sentences(rows, data: Path | None) -> list[str]:
+    """The sentence before each row's in its transcript: the text of ``Sentence_id - 1`` in any CT24 split of
+    ``data`` (a text, not a label, so a held-out row's neighbour may be read), "" where there is none."""
+    texts: dict[int, str] = {}
+    if data is not None:
+        for split in ("train", "dev", "dev-test"):
+            path = data / f"CT24_checkworthy_english_{split}.tsv"
+            if path.exists():
+                texts.update((row[0], row[1]) for row in eval_checkworthiness.load_ct24_rows(path))
+    return [texts.get(row[0] - 1, "") if row[0] >= 0 else "" for row in rows]
+
+
+def cross_validate(rows, folds: int, recipe: Recipe, log=print, train_rows_per_fold: int = 0, data=None) -> dict:
     """Grouped CV; ``train_rows_per_fold`` > 0 trains each fold on a seeded random sample of that many of its
     training rows (a compute budget: the estimate is then for a model trained on less data than the shipped one)."""
     parts = eval_checkworthiness.contiguous_folds([row[0] for row in rows], folds)
+    ids = [row[0] for row in rows]
+    before = dict(zip(ids, previous_sentences(rows, data if recipe.context else None), strict=True))
     results = []
     for index, held in enumerate(parts):
         held_set = set(held.tolist())
@@ -244,9 +273,10 @@ def cross_validate(rows, folds: int, recipe: Recipe, log=print, train_rows_per_f
         started = time.perf_counter()
         low, high = min(r[0] for r in test_rows), max(r[0] for r in test_rows)
         log(f"fold {index + 1}/{folds}: train {len(train_rows)}, held out {len(test_rows)} with ids {low}..{high}")
-        model = train([r[1] for r in train_rows], [r[2] for r in train_rows], recipe, log=log)
+        model = train([r[1] for r in train_rows], [r[2] for r in train_rows], recipe, log=log,
+                      contexts=[before[r[0]] for r in train_rows])  # fmt: skip
         seconds = time.perf_counter() - started
-        scores = predict(model, [r[1] for r in test_rows], recipe)
+        scores = predict(model, [r[1] for r in test_rows], recipe, contexts=[before[r[0]] for r in test_rows])
         report = eval_checkworthiness.f1_report(scores, [r[2] for r in test_rows], recipe.threshold)
         report.update(ids=[int(low), int(high)], train_seconds=round(seconds, 1))
         log(f"fold {index + 1}: F1(Yes) {report['f1']:.4f} P {report['precision']:.4f} R {report['recall']:.4f} "
@@ -278,8 +308,12 @@ def export(model, recipe: Recipe, out: Path, extra: dict) -> dict:
     reloaded.head.load_state_dict({"weight": stored.pop("head.weight"), "bias": stored.pop("head.bias")})
     reloaded.bert.load_state_dict(stored, strict=False)
     reloaded.eval()
-    parity = {"texts": list(PARITY_TEXTS), "logits": logits(reloaded, list(PARITY_TEXTS), recipe.max_len).tolist(),
+    texts = list(PARITY_TEXTS)
+    contexts = ["", *texts[:-1]] if recipe.context else None  # each text's predecessor, as a document is scored
+    parity = {"texts": texts, "logits": logits(reloaded, texts, recipe.max_len, 64, contexts, recipe.context).tolist(),
               "torch": torch.__version__}  # fmt: skip
+    if contexts is not None:
+        parity["contexts"] = contexts
     (out / "parity.json").write_text(json.dumps(parity, indent=2) + "\n", encoding="utf-8")
     meta = {
         **artifact_meta("encoder", extra.pop("version"), weights),
@@ -321,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=Recipe.epochs)
     parser.add_argument("--max-len", type=int, default=Recipe.max_len)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--context", type=int, default=0,
+                        help="word pieces of the previous sentence given as a second segment (0: none)")  # fmt: skip
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=0, help="use only the first N rows (smoke tests)")
     parser.add_argument("--train-rows", type=int, default=0,
@@ -331,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
-    recipe = Recipe(epochs=args.epochs, max_len=args.max_len, seed=args.seed)
+    recipe = Recipe(epochs=args.epochs, max_len=args.max_len, seed=args.seed, context=args.context)
     for path in [args.data / f"CT24_checkworthy_english_{s}.tsv" for s in ("train", "dev")] + args.feedback:
         if not path.exists():
             parser.error(f"{path}: no such file")
@@ -340,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = rows[: args.limit]
     log = lambda message: print(message, flush=True)  # noqa: E731
     if args.mode == "cv":
-        result = cross_validate(rows, args.folds, recipe, log=log, train_rows_per_fold=args.train_rows)
+        result = cross_validate(rows, args.folds, recipe, log=log, train_rows_per_fold=args.train_rows, data=args.data)
         log(f"grouped CV ({args.folds} folds) F1(Yes) {result['f1_mean']:.4f} ± {result['f1_std']:.4f} "
             f"(min {result['f1_min']:.4f}, max {result['f1_max']:.4f})")  # fmt: skip
     else:
@@ -349,15 +385,18 @@ def main(argv: list[str] | None = None) -> int:
         feedback = [row for path in args.feedback for row in load_feedback(path)]
         train_rows = rows + feedback
         started = time.perf_counter()
-        model = train([r[1] for r in train_rows], [r[2] for r in train_rows], recipe, log=log)
+        contexts = previous_sentences(train_rows, args.data) if recipe.context else None
+        model = train([r[1] for r in train_rows], [r[2] for r in train_rows], recipe, log=log, contexts=contexts)
         seconds = time.perf_counter() - started
         result = {"train": {"n": len(train_rows), "positives": sum(r[2] for r in train_rows),
                             "ct24_train_dev": len(rows), "feedback": len(feedback)},
                   "train_seconds": round(seconds, 1), "threads": args.threads}  # fmt: skip
         test = args.data / "CT24_checkworthy_english_dev-test.tsv"
         if test.exists():
-            texts, labels = eval_checkworthiness.load_ct24(test)
-            result["dev-test"] = eval_checkworthiness.f1_report(predict(model, texts, recipe), labels, 0.5)
+            test_rows = eval_checkworthiness.load_ct24_rows(test)
+            contexts = previous_sentences(test_rows, args.data) if recipe.context else None
+            scores = predict(model, [r[1] for r in test_rows], recipe, contexts=contexts)
+            result["dev-test"] = eval_checkworthiness.f1_report(scores, [r[2] for r in test_rows], 0.5)
             log(f"dev-test (sanity check only) F1(Yes) {result['dev-test']['f1']:.4f}")
         meta = export(model, recipe, args.out, {"version": args.version, "measured": dict(result)})
         result["weights_sha256"] = meta["weights_sha256"]

@@ -38,11 +38,13 @@ from annotations.services.annotations import (
 from annotations.services.audit import audit_record
 from annotations.services.claims import claim_get_or_create_accepted, claim_set_state, claims_set_state_by_text
 from annotations.services.documents import (
+    ArticleIn,
     ImportOutcome,
     document_import,
     document_mark_done,
     document_prepare,
     document_update,
+    documents_import_many,
 )
 from annotations.services.errors import (
     AnnotationRejected,
@@ -104,6 +106,7 @@ from annotations.services.web import (
 __all__ = [
     "AnnotationRejected",
     "AppError",
+    "ArticleIn",
     "ClaimReviewImportReport",
     "Conflict",
     "DocumentRejected",
@@ -142,6 +145,7 @@ __all__ = [
     "document_segment",
     "document_update",
     "documents_assign",
+    "documents_import_many",
     "documents_needing_segmentation",
     "evidence_add",
     "evidence_check_link",

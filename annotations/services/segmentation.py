@@ -28,6 +28,7 @@ from annotations.domain.vocabulary import (
 )
 from annotations.models import Claim, Document
 from annotations.tasks import segment_document as segment_document_task
+from annotations.tasks import segment_documents as segment_documents_task
 
 logger = logging.getLogger("annotations.services")
 
@@ -78,13 +79,17 @@ def segmentation_batch(*, flush_every: int = 0) -> Iterator[list[int]]:
         transaction.on_commit(batch.flush)  # at once outside a transaction
 
 
-def segmentation_enqueue_many(*, document_ids: list[int]) -> int:
-    """Send the segmentation task of every document over one producer; a broker outage is logged, never raised
-    (the documents not sent stay pending for the sweeper). The number sent."""
+def segmentation_enqueue_many(*, document_ids: list[int], fan_out: bool = True) -> int:
+    """Send the segmentation task of every document; a broker outage is logged, never raised (the documents not
+    sent stay pending for the sweeper). With ``fan_out`` and more than one document, one message carries them all
+    and the worker sends the per-document tasks (``segment_documents``). The number of messages sent."""
     sent = 0
     if not document_ids:
         return sent
     try:
+        if fan_out and len(document_ids) > 1:
+            segment_documents_task.delay(list(document_ids))
+            return 1
         with segment_document_task.app.producer_or_acquire() as producer:
             for document_id in document_ids:
                 segment_document_task.apply_async((document_id,), producer=producer)

@@ -55,13 +55,14 @@ def _fresh_default():
 def test_the_numpy_forward_pass_reproduces_the_logits_torch_computed_from_the_stored_weights(encoder_model):
     parity = json.loads(PARITY.read_text(encoding="utf-8"))
 
-    got = encoder_model.logits(parity["texts"])
+    got = encoder_model.logits(parity["texts"], parity.get("contexts"))  # "contexts": a model that reads them
 
     assert np.max(np.abs(got - np.array(parity["logits"]))) <= 1e-5
 
 
-def _torch_logits(model: EncoderCheckworthinessModel, texts: list[str]) -> np.ndarray:
-    """The same network written with torch's own operators (layer_norm, gelu, softmax), one text at a time."""
+def _torch_logits(model: EncoderCheckworthinessModel, texts: list[str], contexts: list[str]) -> np.ndarray:
+    """The same network written with torch's own operators (layer_norm, gelu, softmax), one text at a time; a
+    model that reads context gets each text's ``[SEP]``-closed tail of its context as token type 1."""
     import torch
     import torch.nn.functional as F
 
@@ -70,12 +71,15 @@ def _torch_logits(model: EncoderCheckworthinessModel, texts: list[str]) -> np.nd
     heads, eps = encoder._heads, encoder._eps
     out = []
     with torch.no_grad():
-        for text in texts:
-            ids = torch.tensor(encoder._tokenizer.encode(text).ids)
+        for text, before in zip(texts, contexts, strict=True):
+            own = encoder._tokenizer.encode(text).ids
+            tail = encoder._tokenizer.encode(before).ids[1:-1][-model.context :] if model.context else []
+            ids = torch.tensor(own + ([*tail, own[-1]] if tail else []))
+            types = torch.tensor([0] * len(own) + [1] * (len(ids) - len(own)))
             x = (
                 w["embeddings.word_embeddings.weight"][ids]
                 + w["embeddings.position_embeddings.weight"][: len(ids)]
-                + w["embeddings.token_type_embeddings.weight"][0]
+                + w["embeddings.token_type_embeddings.weight"][types]
             )
             width = x.shape[-1]
             x = F.layer_norm(x, (width,), w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
@@ -97,7 +101,7 @@ def _torch_logits(model: EncoderCheckworthinessModel, texts: list[str]) -> np.nd
                 hidden = F.gelu(x @ w[f"{p}intermediate.dense.weight"] + w[f"{p}intermediate.dense.bias"])
                 x = F.layer_norm(x + hidden @ w[f"{p}output.dense.weight"] + w[f"{p}output.dense.bias"], (width,),
                                  w[f"{p}output.LayerNorm.weight"], w[f"{p}output.LayerNorm.bias"], eps)  # fmt: skip
-            pooled = x.mean(0)
+            pooled = x[: len(own)].mean(0)
             out.append(float(pooled @ torch.from_numpy(model.head_weight)) + model.head_bias)
     return np.array(out)
 
@@ -109,17 +113,20 @@ def test_the_numpy_forward_pass_equals_torch_within_1e_5_on_a_fixed_sample(encod
         print("SKIPPED: torch is not installed here (CI has no torch; the training environment has)")
         pytest.skip("torch is not installed here")
     texts = [*json.loads(PARITY.read_text(encoding="utf-8"))["texts"], *MORE_TEXTS]
+    contexts = ["", *texts[:-1]]  # as a document's sentences are scored: each after its predecessor
 
-    numpy_logits = encoder_model.logits(texts)  # batched, length-sorted, padded
+    numpy_logits = encoder_model.logits(texts, contexts)  # batched, length-sorted, padded
 
-    assert np.max(np.abs(numpy_logits - _torch_logits(encoder_model, texts))) <= 1e-5
+    assert np.max(np.abs(numpy_logits - _torch_logits(encoder_model, texts, contexts))) <= 1e-5
 
 
 def test_a_sentence_scores_the_same_alone_and_in_a_padded_batch(encoder_model):
     texts = [*MORE_TEXTS, "Unemployment fell to 3.5 percent in 2019."]
 
-    together = encoder_model.score(texts)
-    alone = [encoder_model.score([text])[0] for text in texts]
+    contexts = ["The previous sentence of the article.", *texts[:-1]]
+
+    together = encoder_model.score(texts, contexts)
+    alone = [encoder_model.score([text], [before])[0] for text, before in zip(texts, contexts, strict=True)]
 
     assert np.allclose(together, alone, atol=1e-6)
 
@@ -215,7 +222,11 @@ def test_the_threshold_and_version_come_from_metadata_without_loading_a_model(mo
 
 
 class _FakeEncoder:
-    def mean_pooled(self, texts, batch_size=32):
+    def __init__(self):
+        self.calls = []
+
+    def mean_pooled(self, texts, batch_size=32, *, contexts=None, context=0):
+        self.calls.append((list(texts), contexts, context))
         return np.array([[len(text), 1.0] for text in texts], dtype=np.float32)
 
 
@@ -228,6 +239,28 @@ def test_the_encoder_model_scores_the_sigmoid_of_its_head_over_the_pooled_vector
 
     assert scores == pytest.approx([1 / (1 + math.exp(1.0)), 1 / (1 + math.exp(-1.0)), 1 / (1 + math.exp(2.0))])
     assert model.score([]) == []
+
+
+def test_a_model_trained_with_context_reads_each_sentence_after_its_predecessor_unless_told_otherwise():
+    fake = _FakeEncoder()
+    model = EncoderCheckworthinessModel(version="cw-test", threshold=0.5, encoder=fake, head_weight=np.zeros(2),
+                                        head_bias=0.0, context=32)  # fmt: skip
+
+    model.score(["First.", "Second.", "Third."])
+    model.score(["Alone."], ["Given before."])
+
+    assert fake.calls == [(["First.", "Second.", "Third."], ["", "First.", "Second."], 32),
+                          (["Alone."], ["Given before."], 32)]  # fmt: skip
+
+
+def test_a_model_trained_without_context_reads_sentences_alone():
+    fake = _FakeEncoder()
+    model = EncoderCheckworthinessModel(version="cw-test", threshold=0.5, encoder=fake, head_weight=np.zeros(2),
+                                        head_bias=0.0)  # fmt: skip
+
+    model.score(["First.", "Second."])
+
+    assert fake.calls == [(["First.", "Second."], None, 0)]
 
 
 def test_a_very_long_document_is_scored_whole_by_the_tfidf_model(monkeypatch):
@@ -265,3 +298,18 @@ def test_the_artifact_holds_no_copy_of_the_frozen_word_embeddings():
 
     assert "embeddings.word_embeddings.weight" not in names
     assert {"head.weight", "head.bias", "encoder.layer.5.output.dense.weight"} <= names
+
+
+def test_the_context_segment_changes_the_pooled_vector_and_not_with_the_batch_it_is_padded_in(encoder_model):
+    encoder = encoder_model.encoder
+    texts = ["Crime doubled.", "Wages rose 4 percent in May, the fastest rise since 1998.", "Thanks."]
+    contexts = ["Let me talk about our cities and what has happened to them over the last years.", "", "Crime doubled."]
+
+    together = encoder.mean_pooled(texts, contexts=contexts, context=16)
+    pairs = zip(texts, contexts, strict=True)
+    alone = np.vstack([encoder.mean_pooled([t], contexts=[c], context=16) for t, c in pairs])
+    without = encoder.mean_pooled(texts)
+
+    assert np.allclose(together, alone, atol=1e-5)
+    assert np.allclose(together[1], without[1], atol=1e-6)  # no context: the text alone
+    assert not np.allclose(together[0], without[0], atol=1e-3)
