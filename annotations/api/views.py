@@ -337,8 +337,9 @@ class DocumentBulkImportApi(APIView):
         "BULK_IMPORT_MAX_BYTES (20 MiB). One transaction: the new articles are looked up and written together, "
         "a refused article writes nothing and is reported, a correction (same source URL) is its own savepoint; "
         "the same cleaning, de-duplication and correction rule as `POST /api/v1/documents/`, and the result "
-        "importing them one after the other gives. Their segmentation is sent in one message once all are stored. The answer lists every article in order: `imported`, "
-        "`new_version`, `duplicate` or `failed` with the reason. Every article failed: 400.",
+        "importing them one after the other gives. Their segmentation is sent in one message once all are stored. "
+        "The answer lists every article in order: `imported`, `new_version`, `duplicate` or `failed` with the "
+        "reason. Every article failed: 400.",
     )  # fmt: skip
     def post(self, request: Request) -> Response:
         only_known(request, "project")
