@@ -78,7 +78,15 @@ def annotation_event(
 
 def audit_document(document: Document, action: str, actor: AbstractBaseUser | None, *, changes: dict,
                    comment: str = "") -> AuditEvent:  # fmt: skip
-    return AuditEvent.objects.create(
+    event = document_event(document, action, actor, changes=changes, comment=comment)
+    event.save()
+    return event
+
+
+def document_event(document: Document, action: str, actor: AbstractBaseUser | None, *, changes: dict,
+                   comment: str = "") -> AuditEvent:  # fmt: skip
+    """``audit_document``'s event, not saved yet: for writers of many at once (``bulk_create``)."""
+    return AuditEvent(
         project_id=document.project_id, document_id=document.pk, annotation_id=None,
         object_type=AuditEvent.ObjectType.DOCUMENT, object_id=document.pk, action=action, actor=actor,
         at=timezone.now(), changes=changes, comment=comment,

@@ -15,7 +15,7 @@ from annotations.domain.text import content_sha256, normalize_line, normalize_te
 from annotations.domain.vocabulary import Role
 from annotations.models import AuditEvent, Document, DocumentVersion, Project
 from annotations.services.anchoring import version_store
-from annotations.services.audit import audit_document, diff, document_snapshot
+from annotations.services.audit import audit_document, diff, document_event, document_snapshot
 from annotations.services.errors import AppError, Conflict, DocumentRejected, Forbidden, Invalid
 from annotations.services.segmentation import enqueue_segmentation_on_commit
 from annotations.services.validation import clean_url
@@ -145,11 +145,9 @@ def _first_version_and_event(document: Document, imported_by) -> tuple[DocumentV
     source = PurePath(str(document.metadata.get("source", ""))).name[:200]  # a file's name, never a server path
     version = DocumentVersion(document=document, number=1, body=document.body, content_sha256=document.content_sha256,
                               created_by=imported_by, reason="imported")  # fmt: skip
-    event = AuditEvent(project_id=document.project_id, document_id=document.pk, annotation_id=None,
-                       object_type=AuditEvent.ObjectType.DOCUMENT, object_id=document.pk,
-                       action=AuditEvent.Action.CREATE, actor=imported_by, at=timezone.now(),
-                       changes=diff({}, document_snapshot(document)),
-                       comment=f"imported ({source})" if source else "imported")  # fmt: skip
+    changes = diff({}, document_snapshot(document))
+    event = document_event(document, AuditEvent.Action.CREATE, imported_by, changes=changes,
+                           comment=f"imported ({source})" if source else "imported")  # fmt: skip
     return version, event
 
 
