@@ -1,6 +1,8 @@
 """Database helpers that are not the ORM's: accent- and case-insensitive search on PostgreSQL (the
 ``unaccent`` extension, created by migration 0007) and SQLite (the same function, registered in Python)."""
 
+import itertools
+
 from django.db.backends.signals import connection_created
 from django.db.models import DEFERRED, CharField, Func, Q, TextField, Transform, Value
 
@@ -176,3 +178,65 @@ def _insert_layout(model, connection):
         columns = ", ".join(quote(field.column) for field in fields)
         layout = _LAYOUTS[key] = (fields, columns, f"({', '.join(['%s'] * len(fields))})")
     return layout
+
+
+def insert_with_dependents(parent, dependents=(), *, update=None, using: str = "default") -> None:
+    """INSERT the new instance ``parent``, UPDATE one row (``update``: ``(model, pk, {field name: value})``) and
+    INSERT ``dependents`` — ``(instance, field attnames that take the parent's new primary key)``, in order — as
+    :func:`insert_models` would, statement after statement. On PostgreSQL all of it is one statement (data-modifying
+    ``WITH`` queries, each dependent reading the one before it so their keys are drawn in order): one round trip
+    for a span write's annotation, its claim's acceptance and their audit rows instead of three. Sets every
+    instance's primary key."""
+    from django.db import connections
+
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        insert_models(parent, using=using)
+        if update is not None:
+            model, pk, values = update
+            model._base_manager.using(using).filter(pk=pk).update(**values)
+        for instance, takes_parent in dependents:
+            for attname in takes_parent:
+                setattr(instance, attname, parent.pk)
+        for _, same_model in itertools.groupby([instance for instance, _ in dependents], key=type):
+            insert_models(*same_model, using=using)  # one statement for each run of one model's rows
+        return
+    quote = connection.ops.quote_name
+    fields, columns, row = _insert_layout(type(parent), connection)
+    params = [field.get_db_prep_save(field.pre_save(parent, True), connection) for field in fields]
+    pk_column = quote(type(parent)._meta.pk.column)
+    steps = [f"w0 AS (INSERT INTO {quote(type(parent)._meta.db_table)} ({columns}) VALUES {row} RETURNING {pk_column})"]  # noqa: S608
+    if update is not None:
+        model, pk, values = update
+        assignments = []
+        for name, value in values.items():
+            field = model._meta.get_field(name)
+            assignments.append(f"{quote(field.column)} = %s")
+            params.append(field.get_db_prep_save(getattr(value, "pk", value) if field.is_relation else value,
+                                                 connection))  # fmt: skip
+        params.append(pk)
+        steps.append(f"u AS (UPDATE {quote(model._meta.db_table)} SET {', '.join(assignments)} "  # noqa: S608
+                     f"WHERE {quote(model._meta.pk.column)} = %s)")  # fmt: skip
+    for index, (instance, takes_parent) in enumerate(dependents, start=1):
+        fields_of, columns_of_child, _ = _insert_layout(type(instance), connection)
+        selected = []
+        for field in fields_of:
+            if field.attname in takes_parent:
+                selected.append(f"w0.{pk_column}")
+            else:
+                selected.append("%s")
+                params.append(field.get_db_prep_save(field.pre_save(instance, True), connection))
+        source = "w0" if index == 1 else f"w0 CROSS JOIN w{index - 1}"
+        child_pk = quote(type(instance)._meta.pk.column)
+        steps.append(f"w{index} AS (INSERT INTO {quote(type(instance)._meta.db_table)} ({columns_of_child}) "  # noqa: S608
+                     f"SELECT {', '.join(selected)} FROM {source} RETURNING {child_pk})")  # fmt: skip
+    keys = ", ".join(f"(SELECT * FROM w{index})" for index in range(len(dependents) + 1))  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(steps)} SELECT {keys}", params)
+        row_of_keys = cursor.fetchone()
+    for index, instance in enumerate([parent, *(instance for instance, _ in dependents)]):
+        instance.pk = row_of_keys[index]
+        instance._state.adding, instance._state.db = False, using
+    for instance, takes_parent in dependents:
+        for attname in takes_parent:
+            setattr(instance, attname, parent.pk)

@@ -321,9 +321,10 @@ def document_annotations(user: AbstractBaseUser, document: Document) -> QuerySet
 
 def document_annotations_first_page(user: AbstractBaseUser, document: Document, size: int) -> list[Annotation] | None:
     """The first ``size + 1`` of ``document_annotations`` by (updated_at, id) — the annotate page's load — with their
-    authors and evidence, by two hand-written queries (the ORM's query building and prefetching cost several times
-    what PostgreSQL spends on them). None when blind review hides some of them from the user: then the ORM query
-    with ``not_blinded`` applies. Each annotation's links are in ``evidence_links``."""
+    authors and evidence, by hand-written queries (the ORM's query building and prefetching cost several times
+    what PostgreSQL spends on them): the annotations with their authors and whether each has links, then the links
+    of those that have some (no second query when none has). None when blind review hides some of them from the
+    user: then the ORM query with ``not_blinded`` applies. Each annotation's links are in ``evidence_links``."""
     if not access.sees_every_annotation_of(user, document):
         return None
     rows = fetch_models(Annotation, _annotation_page_sql(), [document.pk, size + 1])
@@ -336,9 +337,10 @@ def document_annotations_first_page(user: AbstractBaseUser, document: Document, 
         return people[pk]
 
     links: dict[int, list[EvidenceLink]] = {row.pk: [] for row in rows}
-    if rows:
-        placeholders = ", ".join(["%s"] * len(rows))
-        for link in fetch_models(EvidenceLink, _evidence_sql() % placeholders, list(links)):
+    with_links = [row.pk for row in rows if row._has_evidence]  # none: no second query
+    if with_links:
+        placeholders = ", ".join(["%s"] * len(with_links))
+        for link in fetch_models(EvidenceLink, _evidence_sql() % placeholders, with_links):
             link.added_by = person(link.added_by_id, link._added_by_username)
             links[link.annotation_id].append(link)
     for row in rows:
@@ -356,9 +358,13 @@ def _annotation_page_sql() -> str:
     users = quote(user_model._meta.db_table)
     username = quote(user_model._meta.get_field(user_model.USERNAME_FIELD).column)
     field = {f.name: quote(f.column) for f in Annotation._meta.concrete_fields}
+    links = EvidenceLink._meta
+    has_links = (f"EXISTS (SELECT 1 FROM {quote(links.db_table)} e "  # noqa: S608
+                 f"WHERE e.{quote(links.get_field('annotation').column)} = a.{field['id']})")  # fmt: skip
     # Identifiers come from the models; the values are parameters.
     return (
-        f"SELECT a.*, u.{username} AS _author_username FROM {quote(Annotation._meta.db_table)} a "  # noqa: S608
+        f"SELECT a.*, u.{username} AS _author_username, {has_links} AS _has_evidence "  # noqa: S608
+        f"FROM {quote(Annotation._meta.db_table)} a "
         f"JOIN {users} u ON u.{quote(user_model._meta.pk.column)} = a.{field['author']} "
         f"WHERE a.{field['document']} = %s ORDER BY a.{field['updated_at']}, a.{field['id']} LIMIT %s"
     )

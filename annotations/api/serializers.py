@@ -1,6 +1,8 @@
 """Input validation, and the output shapes for the OpenAPI schema only (``presenters.py`` builds the
 responses; ``test_api`` checks that both agree). Offsets in/out may be UTF-16 (``?unit=utf16``)."""
 
+import re
+
 from rest_framework import serializers
 
 from annotations.domain.verdicts import Verdict
@@ -377,6 +379,35 @@ class AnnotationCreateIn(serializers.Serializer):
     rationale = Text(required=False, allow_blank=True, default="", trim_whitespace=False, max_length=50_000)
     claim = serializers.IntegerField(required=False, allow_null=True, default=None)
     evidence = EvidenceIn(many=True, required=False, default=list)
+
+
+_PLAIN_TEXT = re.compile(r"[^\x00\ud800-\udfff]*")  # what a text field takes: no NUL, no lone surrogate
+_CREATE_TEXTS = {"exact": (1, 100_000), "prefix": (0, 1000), "suffix": (0, 1000), "rationale": (0, 50_000)}
+_CREATE_VERDICTS = frozenset([*Verdict.values, ""])
+
+
+def annotation_create_fields(data) -> dict | None:
+    """``AnnotationCreateIn``'s validated data for a span write whose every field is plainly valid (integers,
+    strings within their limits, a known verdict, no evidence) — the common case, read without building the
+    serializer and its fields on every request (a span write's hot path). None: anything else, which the serializer
+    answers (its values, or its 400 and messages)."""
+    if type(data) is not dict or data.get("evidence", []) != []:
+        return None
+    fields = {"document": data.get("document"), "start": data.get("start"), "end": data.get("end")}
+    if not all(type(value) is int for value in fields.values()) or fields["start"] < 0 or fields["end"] < 0:
+        return None
+    for name, (shortest, longest) in _CREATE_TEXTS.items():
+        if name in data:
+            value = data[name]
+            if type(value) is not str or not shortest <= len(value) <= longest or not _PLAIN_TEXT.fullmatch(value):
+                return None
+            fields[name] = value
+        elif shortest:
+            return None
+    verdict, claim = data.get("verdict", ""), data.get("claim")
+    if type(verdict) is not str or verdict not in _CREATE_VERDICTS or not (claim is None or type(claim) is int):
+        return None
+    return {**fields, "verdict": verdict, "rationale": fields.get("rationale", ""), "claim": claim, "evidence": []}
 
 
 class AnnotationUpdateIn(serializers.Serializer):

@@ -670,9 +670,11 @@ class AnnotationListApi(APIView):
 
     @extend_schema(parameters=[UNIT], request=s.AnnotationCreateIn, responses={201: s.AnnotationOut})
     def post(self, request: Request) -> Response:
-        data = s.AnnotationCreateIn(data=request.data)
-        data.is_valid(raise_exception=True)
-        fields = data.validated_data
+        fields = s.annotation_create_fields(request.data)
+        if fields is None:  # not plainly valid: the serializer's values or its 400
+            data = s.AnnotationCreateIn(data=request.data)
+            data.is_valid(raise_exception=True)
+            fields = data.validated_data
         document = access.document_for_user_lean(request.user, fields["document"],
                                                  fetched=self._fetched(fields["document"]))  # fmt: skip
         claim = None

@@ -17,6 +17,8 @@ import hashlib
 import json
 import logging
 import math
+import struct
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -37,6 +39,32 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
     return centered / np.sqrt((centered * centered).mean(-1, keepdims=True) + eps) * weight + bias
 
 
+WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
+
+
+def mapped_tensor(path: Path, name: str) -> np.ndarray | None:
+    """A little-endian float32 tensor of a safetensors file as a read-only memory map (None: another dtype, or a
+    big-endian machine). The word embeddings are 30,522 rows of which a text uses a few hundred: mapped, only
+    those pages are read, and every process mapping the file shares them (a worker's memory, not a copy each)."""
+    if sys.byteorder != "little":
+        return None
+    with open(path, "rb") as handle:
+        (length,) = struct.unpack("<Q", handle.read(8))
+        header = json.loads(handle.read(length))
+    entry = header.get(name)
+    if entry is None or entry.get("dtype") != "F32":
+        return None
+    begin, end = entry["data_offsets"]
+    shape = tuple(entry["shape"])
+    if end - begin != 4 * math.prod(shape):
+        raise ValueError(f"{path}: {name} has {end - begin} bytes for shape {shape}")
+    return np.memmap(path, dtype="<f4", mode="r", offset=8 + length + begin, shape=shape)
+
+
+def _float32(value: np.ndarray) -> np.ndarray:
+    return value if value.dtype == np.float32 else value.astype(np.float32)
+
+
 class Encoder:
     """all-MiniLM-L6-v2: ``encode(texts)`` → an ``(n, 384)`` float32 array of unit vectors."""
 
@@ -46,7 +74,7 @@ class Encoder:
         self, model_dir: Path, *, overrides: dict[str, np.ndarray] | None = None, max_tokens: int = MAX_TOKENS
     ) -> None:
         """``overrides``: weights that replace the base model's (a fine-tuned encoder stores only those)."""
-        from safetensors.numpy import load_file
+        from safetensors import safe_open
         from scipy.special import erf
         from tokenizers import Tokenizer
 
@@ -55,16 +83,26 @@ class Encoder:
         self._layers = int(config["num_hidden_layers"])
         self._eps = float(config["layer_norm_eps"])
         self._erf = erf
-        raw = load_file(str(model_dir / "model.safetensors"))
-        for name, value in (overrides or {}).items():
-            if name not in raw or raw[name].shape != value.shape:
-                raise ValueError(f"override {name} {value.shape} does not fit the base model")
-            raw[name] = value
+        overrides = overrides or {}
+        raw: dict[str, np.ndarray] = {}
+        path = model_dir / "model.safetensors"
+        with safe_open(str(path), framework="np") as weights:
+            names = [name for name in weights.keys()  # noqa: SIM118 (a safetensors handle, not a dict)
+                     if name.startswith(("embeddings.", "encoder.")) and name != "embeddings.position_ids"]  # fmt: skip
+            for name in overrides:
+                if name not in names or tuple(weights.get_slice(name).get_shape()) != overrides[name].shape:
+                    raise ValueError(f"override {name} {overrides[name].shape} does not fit the base model")
+            for name in names:
+                if name in overrides:
+                    raw[name] = overrides[name]
+                elif name == WORD_EMBEDDINGS and (mapped := mapped_tensor(path, name)) is not None:
+                    raw[name] = mapped  # only the rows of the tokens seen are ever read into memory
+                else:
+                    raw[name] = weights.get_tensor(name)
         # Encoder projections transposed once, so each is x @ W on a contiguous array instead of x @ W.T.
         self._w = {
             name: np.ascontiguousarray(value.T) if name.startswith("encoder.") and value.ndim == 2 else value
-            for name, value in ((name, value.astype(np.float32)) for name, value in raw.items())
-            if name.startswith(("embeddings.", "encoder.")) and name != "embeddings.position_ids"
+            for name, value in ((name, _float32(value)) for name, value in raw.items())
         }
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self._tokenizer.enable_truncation(max_tokens)

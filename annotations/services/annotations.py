@@ -1,14 +1,12 @@
 """Annotations: create, change, move, delete and submit. Authors change their own annotations while they
 are open (draft, submitted, changes requested); the optimistic lock (``version``) refuses lost updates."""
 
-import functools
-
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from annotations import access
-from annotations.db import insert_models
+from annotations.db import insert_with_dependents
 from annotations.domain.spans import SpanError, quote_selector, validate_span
 from annotations.domain.verdicts import Verdict
 from annotations.domain.vocabulary import EDITABLE_STATUSES, AnchorState, AnnotationStatus, ClaimState, Role
@@ -16,25 +14,6 @@ from annotations.models import Annotation, AuditEvent, Claim, Document
 from annotations.services.audit import annotation_event, audit_record, claim_event, diff, snapshot
 from annotations.services.claims import claim_of_document_locked, placed_claim_at
 from annotations.services.errors import AnnotationRejected, Conflict, Forbidden
-
-
-def own_annotation_of(claim: Claim, author: AbstractBaseUser) -> int | None:
-    """The id of the author's own (not imported) annotation of the claim, if any (one hand-written query: it runs
-    on every span written on a candidate claim)."""
-    with connection.cursor() as cursor:
-        cursor.execute(_own_annotation_sql(), [claim.pk, author.pk, ""])
-        row = cursor.fetchone()
-    return row[0] if row else None
-
-
-@functools.cache
-def _own_annotation_sql() -> str:
-    quote = connection.ops.quote_name
-    field = {f.name: quote(f.column) for f in Annotation._meta.concrete_fields}
-    return (
-        f"SELECT a.{field['id']} FROM {quote(Annotation._meta.db_table)} a WHERE a.{field['claim']} = %s "  # noqa: S608
-        f"AND a.{field['author']} = %s AND a.{field['original_author']} = %s ORDER BY a.{field['id']} LIMIT 1"
-    )
 
 
 def check_verdict(verdict: str) -> str:
@@ -63,16 +42,18 @@ def annotation_insert(
         prefix=selector.prefix, suffix=selector.suffix, verdict=verdict, rationale=rationale,
         original_author=original_author, imported_by=imported_by, document_version=document.version,
     )  # fmt: skip
-    insert_models(annotation)  # Annotation.objects.create without the query building: every span write runs it
-    events = [annotation_event(annotation, AuditEvent.Action.CREATE, actor or author,
-                               changes=diff({}, snapshot(annotation)), comment=comment)]  # fmt: skip
+    created = annotation_event(annotation, AuditEvent.Action.CREATE, actor or author,
+                               changes=diff({}, snapshot(annotation)), comment=comment)  # fmt: skip
+    events = [(created, ("annotation_id", "object_id"))]  # the event takes the new annotation's id
+    accept = None
     if claim is not None and claim.state != ClaimState.ACCEPTED:  # linking a candidate accepts it, audited
         now = timezone.now()
-        Claim.objects.filter(pk=claim.pk).update(state=ClaimState.ACCEPTED, decided_by=actor or author,
-                                                 decided_at=now, updated_at=now)  # fmt: skip
-        events.append(claim_event(claim, document.project_id, actor or author,
-                                  changes={"state": [claim.state, ClaimState.ACCEPTED]}))  # fmt: skip
-    insert_models(*events)  # the span's and the claim's audit rows in one statement
+        accept = (Claim, claim.pk, {"state": ClaimState.ACCEPTED, "decided_by": actor or author, "decided_at": now,
+                                    "updated_at": now})  # fmt: skip
+        events.append((claim_event(claim, document.project_id, actor or author,
+                                   changes={"state": [claim.state, ClaimState.ACCEPTED]}), ()))  # fmt: skip
+    # The span, the claim's acceptance and both audit rows: one statement on PostgreSQL (a span write's hot path).
+    insert_with_dependents(annotation, events, update=accept)
     return annotation
 
 
@@ -98,13 +79,13 @@ def annotation_create(
     access.require_on(author, document, Role.REVIEWER)
     # The claim is row-locked by the query that finds it: two tabs at once, one waits, then sees the other's span.
     if claim is None:
-        claim = placed_claim_at(document, start, end)
+        claim = placed_claim_at(document, start, end, author=author)
     else:
-        claim = claim_of_document_locked(document, claim.pk)
+        claim = claim_of_document_locked(document, claim.pk, author=author)
         if claim is None:
             raise AnnotationRejected("the claim belongs to another document")
     if claim is not None:
-        mine = own_annotation_of(claim, author)
+        mine = claim._own_annotation  # the author's own annotation of it, read with the claim
         if mine is not None:
             raise Conflict(f"you have annotated this claim already (annotation #{mine}): open it instead",
                            current=Annotation.objects.get(pk=mine))  # fmt: skip

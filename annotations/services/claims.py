@@ -9,7 +9,7 @@ from django.utils import timezone
 from annotations import access
 from annotations.db import fetch_model
 from annotations.domain.vocabulary import AnchorState, ClaimOrigin, ClaimState
-from annotations.models import Claim, Document
+from annotations.models import Annotation, Claim, Document
 from annotations.services.audit import audit_claim
 from annotations.services.errors import Conflict, Invalid
 
@@ -67,16 +67,18 @@ def placed_claims(document: Document):
     return Claim.objects.filter(document=document).exclude(anchor_state=AnchorState.ORPHANED)
 
 
-def placed_claim_at(document: Document, start: int, end: int) -> Claim | None:
+def placed_claim_at(document: Document, start: int, end: int, *, author: AbstractBaseUser) -> Claim | None:
     """The first of ``placed_claims`` with exactly this span (what a new annotation links to), row-locked (inside a
     transaction: two tabs at once, one waits), by one hand-written query: it runs on every span written
-    (``db.fetch_model``)."""
-    return fetch_model(Claim, _claim_at_sql(), [document.pk, start, end, AnchorState.ORPHANED.value])
+    (``db.fetch_model``). The claim carries ``_own_annotation``: the id of ``author``'s own (not imported)
+    annotation of it, or None — read by the same query."""
+    return fetch_model(Claim, _claim_sql("at"), [author.pk, "", document.pk, start, end, AnchorState.ORPHANED.value])
 
 
-def claim_of_document_locked(document: Document, claim_id: int) -> Claim | None:
-    """The document's claim ``claim_id``, row-locked (inside a transaction); None if the document has none such."""
-    return fetch_model(Claim, _claim_by_id_sql(), [document.pk, claim_id])
+def claim_of_document_locked(document: Document, claim_id: int, *, author: AbstractBaseUser) -> Claim | None:
+    """The document's claim ``claim_id``, row-locked (inside a transaction), with ``_own_annotation`` as
+    ``placed_claim_at``'s; None if the document has none such."""
+    return fetch_model(Claim, _claim_sql("by_id"), [author.pk, "", document.pk, claim_id])
 
 
 def _for_update() -> str:
@@ -84,20 +86,19 @@ def _for_update() -> str:
 
 
 @functools.cache
-def _claim_at_sql() -> str:
+def _claim_sql(by: str) -> str:
     quote = connection.ops.quote_name
     field = {f.name: quote(f.column) for f in Claim._meta.concrete_fields}
-    sql = (
-        f"SELECT c.* FROM {quote(Claim._meta.db_table)} c WHERE c.{field['document']} = %s "  # noqa: S608
-        f"AND c.{field['start']} = %s AND c.{field['end']} = %s AND c.{field['anchor_state']} <> %s "
-        f"ORDER BY c.{field['id']} LIMIT 1"
+    mark = {f.name: quote(f.column) for f in Annotation._meta.concrete_fields}
+    # Identifiers come from the models; the values are parameters.
+    own = (
+        f"(SELECT a.{mark['id']} FROM {quote(Annotation._meta.db_table)} a WHERE a.{mark['claim']} = c.{field['id']} "  # noqa: S608
+        f"AND a.{mark['author']} = %s AND a.{mark['original_author']} = %s ORDER BY a.{mark['id']} LIMIT 1)"
     )
+    sql = f"SELECT c.*, {own} AS _own_annotation FROM {quote(Claim._meta.db_table)} c WHERE c.{field['document']} = %s "  # noqa: S608
+    if by == "at":
+        sql += (f"AND c.{field['start']} = %s AND c.{field['end']} = %s AND c.{field['anchor_state']} <> %s "
+                f"ORDER BY c.{field['id']} LIMIT 1")  # fmt: skip
+    else:
+        sql += f"AND c.{field['id']} = %s"
     return sql + _for_update()
-
-
-@functools.cache
-def _claim_by_id_sql() -> str:
-    quote = connection.ops.quote_name
-    field = {f.name: quote(f.column) for f in Claim._meta.concrete_fields}
-    sql = f"SELECT c.* FROM {quote(Claim._meta.db_table)} c "  # noqa: S608
-    return sql + f"WHERE c.{field['document']} = %s AND c.{field['id']} = %s" + _for_update()

@@ -313,3 +313,43 @@ def test_the_context_segment_changes_the_pooled_vector_and_not_with_the_batch_it
     assert np.allclose(together, alone, atol=1e-5)
     assert np.allclose(together[1], without[1], atol=1e-6)  # no context: the text alone
     assert not np.allclose(together[0], without[0], atol=1e-3)
+
+
+def _tensor_file(path, tensors: dict[str, np.ndarray]) -> None:
+    """A safetensors file written by hand (8-byte header length, JSON header, the data), so the test needs no
+    optional package."""
+    header, blobs, offset = {}, [], 0
+    for name, value in tensors.items():
+        data = value.astype(value.dtype.newbyteorder("<")).tobytes()
+        header[name] = {"dtype": {"float32": "F32", "float16": "F16"}[value.dtype.name], "shape": list(value.shape),
+                        "data_offsets": [offset, offset + len(data)]}  # fmt: skip
+        blobs.append(data)
+        offset += len(data)
+    encoded = json.dumps(header).encode()
+    path.write_bytes(len(encoded).to_bytes(8, "little") + encoded + b"".join(blobs))
+
+
+def test_the_word_embeddings_are_read_through_a_read_only_memory_map_of_the_base_weights(tmp_path):
+    rows = np.arange(24, dtype=np.float32).reshape(6, 4) / 7
+    path = tmp_path / "model.safetensors"
+    _tensor_file(path, {"embeddings.LayerNorm.bias": np.ones(4, np.float16), "embeddings.word_embeddings.weight": rows})
+
+    mapped = embeddings.mapped_tensor(path, "embeddings.word_embeddings.weight")
+
+    assert isinstance(mapped, np.memmap) and mapped.shape == (6, 4)
+    assert np.array_equal(mapped[[5, 0, 5]], rows[[5, 0, 5]])  # a gather reads the rows asked for
+    with pytest.raises(ValueError, match="read-only"):
+        mapped[0, 0] = 1.0
+    assert embeddings.mapped_tensor(path, "embeddings.LayerNorm.bias") is None  # float16: loaded, not mapped
+    assert embeddings.mapped_tensor(path, "no.such.tensor") is None
+
+
+def test_the_base_encoder_maps_its_word_embeddings_and_scores_as_a_fully_loaded_one():
+    _need_encoder()
+    from safetensors.numpy import load_file
+
+    encoder = embeddings.Encoder(embeddings.base_model_dir())
+    words = encoder._w[embeddings.WORD_EMBEDDINGS]
+    loaded = load_file(str(embeddings.base_model_dir() / "model.safetensors"))[embeddings.WORD_EMBEDDINGS]
+
+    assert isinstance(words, np.memmap) and np.array_equal(words[[0, 100, 30521]], loaded[[0, 100, 30521]])
