@@ -230,7 +230,9 @@ class Claim(AnchoredFields):
 class Annotation(AnchoredFields):
     """A reviewer's highlighted span with a verdict, a rationale and evidence."""
 
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="annotations")
+    # Indexed by annotation_document_status (its first column); the sparse links below by partial indexes: a span
+    # write maintains no index that another one already covers, nor entries for links it does not have.
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="annotations", db_index=False)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="annotations")
     claim = models.ForeignKey(Claim, null=True, blank=True, on_delete=models.SET_NULL, related_name="annotations")
     start = models.PositiveIntegerField()
@@ -249,12 +251,13 @@ class Annotation(AnchoredFields):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
         help_text="Who brought it in with a desk import: they count as its author for the four-eyes rule.",
     )
     status = models.CharField(max_length=20, choices=AnnotationStatus.choices, default=AnnotationStatus.DRAFT)
     version = models.PositiveIntegerField(default=1, help_text="Optimistic lock: incremented on every write.")
     reused_from = models.ForeignKey(
-        "ReferenceClaim", null=True, blank=True, on_delete=models.SET_NULL, related_name="reuses",
+        "ReferenceClaim", null=True, blank=True, on_delete=models.SET_NULL, related_name="reuses", db_index=False,
         help_text="The already-checked claim whose verdict, rationale and evidence this one started from.",
     )  # fmt: skip
     created_at = models.DateTimeField(auto_now_add=True)
@@ -275,6 +278,8 @@ class Annotation(AnchoredFields):
         indexes = [
             models.Index(fields=["updated_at", "id"], name="annotation_sync_cursor"),
             models.Index(fields=["document", "status"], name="annotation_document_status"),
+            models.Index(fields=["imported_by"], condition=Q(imported_by__isnull=False), name="annotation_imported_by"),
+            models.Index(fields=["reused_from"], condition=Q(reused_from__isnull=False), name="annotation_reused_from"),
         ]
 
     def __str__(self) -> str:
@@ -382,9 +387,11 @@ class AuditEvent(models.Model):
         MEMBERSHIP = "membership", "Membership"
         ASSIGNMENT = "assignment", "Assignment"
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="audit_events")
+    # project: indexed by audit_project_feed (its first column); annotation_id, empty on most other events, by a
+    # partial index.
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="audit_events", db_index=False)
     document_id = models.BigIntegerField(db_index=True, null=True, blank=True)
-    annotation_id = models.BigIntegerField(db_index=True, null=True, blank=True)
+    annotation_id = models.BigIntegerField(null=True, blank=True)
     object_type = models.CharField(max_length=12, choices=ObjectType.choices, default=ObjectType.ANNOTATION)
     object_id = models.BigIntegerField()
     action = models.CharField(max_length=12, choices=Action.choices)
@@ -397,7 +404,10 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["project", "at", "id"], name="audit_project_feed")]
+        indexes = [
+            models.Index(fields=["project", "at", "id"], name="audit_project_feed"),
+            models.Index(fields=["annotation_id"], condition=Q(annotation_id__isnull=False), name="audit_annotation"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(action__in=["create", "update", "delete", "transition", "comment"]),
                                    name="audit_action_valid_with_comments"),

@@ -176,8 +176,8 @@ REST_FRAMEWORK = {
         "user": env_str("THROTTLE_USER", "3000/minute"),
     },
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "annotations.api.throttling.UserRateThrottle",  # DRF's rates, a counter per window (throttling.py)
+        "annotations.api.throttling.ScopedRateThrottle",
     ],
     # JSON only (size- and depth-limited); the file endpoints (uploads, verdict imports) add multipart themselves.
     # Form encodings would make "" mean "leave unchanged" in a PATCH and double the surface to validate.

@@ -205,3 +205,38 @@ def test_the_web_process_never_loads_the_nlp_stack(tmp_path):
                             timeout=120)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_user_over_the_rate_gets_429_with_retry_after_and_the_next_window_is_open_again(api, monkeypatch):
+    from django.core.cache import cache
+    from rest_framework.throttling import UserRateThrottle as DRFUserRate
+
+    from annotations.api.throttling import UserRateThrottle
+
+    cache.clear()
+    monkeypatch.setattr(DRFUserRate, "THROTTLE_RATES", {**DRFUserRate.THROTTLE_RATES, "user": "3/minute"})
+    now = [120.0 * 1000 + 50]  # 50 s into a window
+    monkeypatch.setattr(UserRateThrottle, "timer", lambda self: now[0])
+    me = reverse("api-me")
+
+    codes = [api.get(me).status_code for _ in range(4)]
+    refused = api.get(me)
+    now[0] += 10  # the next window
+    again = api.get(me)
+
+    assert codes == [200, 200, 200, 429]
+    assert refused.status_code == 429 and refused["Retry-After"] == "10"
+    assert again.status_code == 200
+
+
+def test_the_rate_counter_stays_one_number_however_many_requests_a_user_makes(api, reviewer, monkeypatch):
+    from django.core.cache import cache
+
+    from annotations.api.throttling import UserRateThrottle
+
+    cache.clear()
+    monkeypatch.setattr(UserRateThrottle, "timer", lambda self: 6000.0)  # window 100 of one minute
+    for _ in range(50):
+        assert api.get(reverse("api-me")).status_code == 200
+
+    assert cache.get(f"throttle_user_{reviewer.pk}:100") == 50  # a count, not a list of 50 request times
