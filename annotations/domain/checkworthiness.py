@@ -185,7 +185,7 @@ class EncoderCheckworthinessModel:
     encoder: object  # annotations.domain.embeddings.Encoder, with the fine-tuned weights
     head_weight: np.ndarray  # (width,)
     head_bias: float
-    batch_size: int = 32
+    batch_size: int = 8  # embeddings.BATCH_SIZE (measured there)
     context: int = 0  # word pieces of the previous sentence the model reads (0: it scores sentences alone)
 
     def logits(self, texts: Sequence[str], contexts: Sequence[str] | None = None) -> np.ndarray:

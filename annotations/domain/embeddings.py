@@ -40,6 +40,10 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
 
 
 WORD_EMBEDDINGS = "embeddings.word_embeddings.weight"
+# Texts per forward pass. 8 measured fastest on one core and smallest (300 seed sentences, 1 BLAS thread: CPU per
+# sentence 15.7 ms at 8, 17.1 at 16, 18.5 at 32, 17.1 at 4; peak RSS 169 MB at 8, 220 MB at 32): a batch's
+# activations stay in the CPU caches, and a worker keeps no 40 MB of freed activations in its heap.
+BATCH_SIZE = 8
 
 
 def mapped_tensor(path: Path, name: str) -> np.ndarray | None:
@@ -160,12 +164,17 @@ class Encoder:
         pooled = self._mean_pooled(ids, mask)
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), np.float32(1e-12))
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
         """Unit-length embeddings of ``texts`` in order (float32); batches group texts of similar length."""
         return self._batched(texts, batch_size, self._forward)
 
     def mean_pooled(
-        self, texts: Sequence[str], batch_size: int = 32, *, contexts: Sequence[str] | None = None, context: int = 0
+        self,
+        texts: Sequence[str],
+        batch_size: int = BATCH_SIZE,
+        *,
+        contexts: Sequence[str] | None = None,
+        context: int = 0,
     ) -> np.ndarray:
         """Mean of the last hidden states over real tokens, not normalised (a classifier head's input).
 
