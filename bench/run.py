@@ -3,8 +3,8 @@
     python bench/run.py [--articles 200] [--out bench/results/DATE-HOST.jsonl] [--keep-database]
 
 Creates a fresh PostgreSQL database (``BENCH_DATABASE_URL``, default postgres://postgres@127.0.0.1:5432/fc_bench),
-migrates it, makes a site admin with an API token, starts gunicorn (``gunicorn.conf.py``: preload, 2 × cores + 1 sync
-workers, persistent connections, DEBUG off) and a Celery worker (concurrency 2) on Redis (``BENCH_REDIS_URL``, default
+migrates it, makes a site admin with an API token, starts gunicorn (``gunicorn.conf.py``: preload, one sync worker
+per core, persistent connections, DEBUG off) and a Celery worker (concurrency 2) on Redis (``BENCH_REDIS_URL``, default
 redis://127.0.0.1:6379/7: its own database, flushed first), runs ``bench/load.py`` with their process ids, writes
 every JSON line it prints to ``--out`` (and to the terminal), then stops both and drops the database. A missing
 PostgreSQL or Redis is an error, not a skip.
