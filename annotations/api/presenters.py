@@ -4,7 +4,10 @@ Serializers (``serializers.py``) only validate input and describe these shapes f
 ``test_api`` checks each presenter's keys against its schema serializer. A serializer per row cost ~0.5 ms,
 these ~20 µs (the annotate page loads thousands of annotations)."""
 
+from django.utils import timezone
+from rest_framework import ISO_8601
 from rest_framework.fields import DateTimeField
+from rest_framework.settings import api_settings
 
 from annotations import access, selectors
 from annotations.api.offsets import OffsetConverters
@@ -25,10 +28,19 @@ from annotations.models import (
 )
 
 _datetime = DateTimeField()
+_ISO = (api_settings.DATETIME_FORMAT or "").lower() == ISO_8601
 
 
 def stamp(value) -> str | None:
-    return _datetime.to_representation(value) if value is not None else None
+    """DRF's ``DateTimeField`` representation (ISO 8601 in the current time zone, ``Z`` for UTC), written out for
+    the aware datetimes every row has: DRF's field walks its format and time-zone settings on each call, which was a
+    tenth of listing an article's annotations. Anything else goes to DRF's field."""
+    if value is None:
+        return None
+    if not _ISO or value.tzinfo is None:
+        return _datetime.to_representation(value)
+    text = value.astimezone(timezone.get_current_timezone()).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def present_user(user) -> dict:

@@ -42,3 +42,23 @@ def test_a_pretty_printed_answer_is_drfs_and_nothing_is_written_for_none():
     )
     assert OrjsonRenderer().render(None) == b""
     assert json.loads(OrjsonRenderer().render({"x": 1.0})) == {"x": 1.0}
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "America/Caracas"])
+def test_a_timestamp_is_written_as_drfs_datetime_field_writes_it_in_the_current_time_zone(zone):
+    import zoneinfo
+
+    from django.utils import timezone
+    from rest_framework.fields import DateTimeField
+
+    from annotations.api.presenters import stamp
+
+    values = [
+        datetime.datetime(2026, 12, 3, 13, 5, 7, 123456, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 7, 1, 0, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Kolkata")),
+        datetime.datetime(2026, 3, 29, 1, 30, tzinfo=datetime.UTC),  # Paris changes its clocks
+        datetime.datetime(2026, 12, 3, 13, 5, 7),  # naive: DRF's own rules
+    ]
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        assert [stamp(v) for v in values] == [DateTimeField().to_representation(v) for v in values]
+    assert stamp(None) is None
