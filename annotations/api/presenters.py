@@ -33,8 +33,8 @@ _ISO = (api_settings.DATETIME_FORMAT or "").lower() == ISO_8601
 
 def stamp(value) -> str | None:
     """DRF's ``DateTimeField`` representation (ISO 8601 in the current time zone, ``Z`` for UTC), written out for
-    the aware datetimes every row has: DRF's field walks its format and time-zone settings on each call, which was a
-    tenth of listing an article's annotations. Anything else goes to DRF's field."""
+    the aware datetimes every row has: DRF's field walks its format and time-zone settings on each call, ~8 % of
+    listing an article's annotations in a cProfile of that request. Anything else goes to DRF's field."""
     if value is None:
         return None
     if not _ISO or value.tzinfo is None:
