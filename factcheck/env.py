@@ -68,8 +68,6 @@ def env_database(name: str, default: str, *, base_dir: Path, conn_max_age: int =
         config = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name}={url!r} is not a valid database URL: {exc}") from None
-    if config["ENGINE"] == "django.db.backends.postgresql":
-        config["ENGINE"] = "factcheck.postgresql"  # Django's, with a health check that costs no round trip
     if config["ENGINE"].endswith("sqlite3"):
         path = Path(config["NAME"] or "db.sqlite3")
         if not path.is_absolute():

@@ -206,32 +206,3 @@ def test_a_worker_killed_while_segmenting_a_big_article_is_replaced_and_the_arti
     assert "WorkerLostError" in log.read_text() or "signal 9" in log.read_text()
     spans = list(Claim.objects.filter(document=document).values_list("start", "end"))
     assert len(spans) > 10_000 and len(spans) == len(set(spans))  # the whole article, no claim twice
-
-
-def test_the_health_check_sees_a_connection_the_server_dropped_without_asking_it(monkeypatch):
-    _require_postgres()
-    from django.db import connections
-
-    probe = connections.create_connection("default")  # a connection of its own, as a worker's persistent one
-    try:
-        probe.ensure_connection()
-        assert type(probe).__module__ == "factcheck.postgresql.base"
-        pid = probe.connection.info.backend_pid
-
-        def no_query(*args, **kwargs):
-            raise AssertionError("the health check sent a query")
-
-        with monkeypatch.context() as patch:
-            patch.setattr(probe.connection, "cursor", no_query)
-            patch.setattr(probe.connection, "execute", no_query)
-            assert probe.is_usable()  # without a round trip
-
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-        _wait_for(lambda: not probe.is_usable(), what="the dropped connection seen as unusable", timeout=5)
-
-        probe.health_check_done = False  # a new request (close_if_unusable_or_obsolete at its start)
-        probe.close_if_health_check_failed()  # what Django does before that request's first query
-        assert probe.connection is None
-    finally:
-        probe.close()

@@ -90,12 +90,12 @@ def test_sqlite_database_urls_resolve_relative_to_the_project_with_a_file_test_d
     assert config["TEST"]["NAME"] == str(tmp_path / "data" / "test_dev.sqlite3")
 
 
-def test_a_postgres_url_uses_the_backend_whose_health_check_costs_no_round_trip(monkeypatch, tmp_path):
+def test_a_postgres_url_keeps_connections_with_health_checks(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/factcheck")
 
     config = env_database("DATABASE_URL", "", base_dir=tmp_path, conn_max_age=60)
 
-    assert config["ENGINE"] == "factcheck.postgresql"
+    assert config["ENGINE"] == "django.db.backends.postgresql"
     assert (config["CONN_MAX_AGE"], config["CONN_HEALTH_CHECKS"]) == (60, True)
 
 
