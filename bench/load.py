@@ -255,6 +255,7 @@ def main() -> int:
                         command = " ".join(process.cmdline()[1:4])
                         rows.append({"pid": process.pid, "role": ("main " if depth == 0 else "child ") + command,
                                      "pss_mb": round(getattr(memory, "pss", memory.rss) / 2**20, 1),
+                                     "uss_mb": round(getattr(memory, "uss", memory.rss) / 2**20, 1),
                                      "rss_mb": round(memory.rss / 2**20, 1)})  # fmt: skip
         return {"processes": rows, "pss_total_mb": round(sum(row["pss_mb"] for row in rows), 1)}
 

@@ -1,7 +1,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init, worker_process_init
+from celery.signals import task_postrun, worker_init, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "factcheck.settings")
 
@@ -34,3 +34,11 @@ def _load_checkworthiness_model(**kwargs) -> None:
     # made the encoder several times slower on a loaded machine.
     threadpool_limits(limits=1)
     checkworthiness.load_default()
+
+
+@task_postrun.connect
+def _release_free_memory(**kwargs) -> None:
+    """A task's freed temporaries (the encoder's activations) go back to the OS instead of staying in the child."""
+    from factcheck.memory import release_free_memory
+
+    release_free_memory()

@@ -71,6 +71,8 @@ class Recipe:
     threshold: float = 0.5
     seed: int = 0
     context: int = 0  # word pieces of the previous sentence appended as a second segment (0: none)
+    ema: float = 0.0  # > 0: the model returned is an exponential moving average of the weights (decay per step)
+    layer_decay: float = 1.0  # < 1: layer-wise learning rates, lr_encoder × layer_decay ** (layers above this one)
 
 
 def base_dir() -> Path:
@@ -181,6 +183,21 @@ def _batches(lengths: list[int], batch_size: int, rng: random.Random) -> list[li
     return batches
 
 
+def _parameter_groups(model, recipe: Recipe) -> list[dict]:
+    """The head at ``lr_head``; the encoder at ``lr_encoder``, or with ``layer_decay`` < 1 the top layer at
+    ``lr_encoder`` and each layer below (the embeddings last) at ``layer_decay`` times the one above it."""
+    layers = model.bert.config.num_hidden_layers
+    groups: dict[float, list] = {}
+    for name, parameter in model.named_parameters():
+        if not parameter.requires_grad or name.startswith("head."):
+            continue
+        depth = int(name.split(".layer.")[1].split(".")[0]) + 1 if ".layer." in name else 0  # 0: embeddings
+        groups.setdefault(recipe.lr_encoder * recipe.layer_decay ** (layers - depth), []).append(parameter)
+    return [{"params": params, "lr": lr} for lr, params in groups.items()] + [
+        {"params": list(model.head.parameters()), "lr": recipe.lr_head}
+    ]
+
+
 def train(texts: list[str], labels: list[int], recipe: Recipe, log=print, contexts: list[str] | None = None):
     import torch
 
@@ -193,11 +210,7 @@ def train(texts: list[str], labels: list[int], recipe: Recipe, log=print, contex
     positives = float(sum(labels))
     pos_weight = torch.tensor((len(labels) - positives) / positives)
     model = build_model(recipe)
-    encoder = [p for n, p in model.named_parameters() if p.requires_grad and not n.startswith("head.")]
-    optimizer = torch.optim.AdamW(
-        [{"params": encoder, "lr": recipe.lr_encoder}, {"params": model.head.parameters(), "lr": recipe.lr_head}],
-        weight_decay=recipe.weight_decay,
-    )
+    optimizer = torch.optim.AdamW(_parameter_groups(model, recipe), weight_decay=recipe.weight_decay)
     rng = random.Random(recipe.seed)  # noqa: S311 -- reproducible batch order, not a secret
     steps_per_epoch = math.ceil(len(ids) / recipe.batch_size)
     total = steps_per_epoch * recipe.epochs
@@ -206,6 +219,8 @@ def train(texts: list[str], labels: list[int], recipe: Recipe, log=print, contex
         optimizer, lambda step: step / warmup if step < warmup else max(0.0, (total - step) / (total - warmup))
     )
     loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    trained = [p for p in model.parameters() if p.requires_grad]
+    average = [p.detach().clone() for p in trained] if recipe.ema else []
     model.train()
     step, started = 0, time.perf_counter()
     for epoch in range(recipe.epochs):
@@ -218,11 +233,18 @@ def train(texts: list[str], labels: list[int], recipe: Recipe, log=print, contex
             optimizer.step()
             scheduler.step()
             step += 1
+            if average:
+                with torch.no_grad():
+                    torch._foreach_lerp_(average, [p.detach() for p in trained], 1.0 - recipe.ema)
             running += float(loss.detach())
             if step % 100 == 0:
                 log(f"  epoch {epoch + 1} step {step}/{total} loss {running / 100:.4f} "
                     f"{time.perf_counter() - started:.0f} s")  # fmt: skip
                 running = 0.0
+    if average:
+        with torch.no_grad():
+            for parameter, value in zip(trained, average, strict=True):
+                parameter.copy_(value)
     model.eval()
     return model
 
@@ -357,6 +379,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--context", type=int, default=0,
                         help="word pieces of the previous sentence given as a second segment (0: none)")  # fmt: skip
+    parser.add_argument("--ema", type=float, default=0.0,
+                        help="per-step decay of a weight average used as the model (0: none)")  # fmt: skip
+    parser.add_argument("--lr-encoder", type=float, default=Recipe.lr_encoder)
+    parser.add_argument("--layer-decay", type=float, default=1.0,
+                        help="layer-wise learning-rate decay (1: one rate for the whole encoder)")  # fmt: skip
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=0, help="use only the first N rows (smoke tests)")
     parser.add_argument("--train-rows", type=int, default=0,
@@ -367,7 +394,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
-    recipe = Recipe(epochs=args.epochs, max_len=args.max_len, seed=args.seed, context=args.context)
+    recipe = Recipe(
+        epochs=args.epochs,
+        max_len=args.max_len,
+        seed=args.seed,
+        context=args.context,
+        ema=args.ema,
+        layer_decay=args.layer_decay,
+        lr_encoder=args.lr_encoder,
+    )
     for path in [args.data / f"CT24_checkworthy_english_{s}.tsv" for s in ("train", "dev")] + args.feedback:
         if not path.exists():
             parser.error(f"{path}: no such file")

@@ -33,3 +33,25 @@ def test_a_real_worker_runs_a_task_through_the_broker_against_the_test_database(
         "database_name": str(connection.settings_dict["NAME"]),
         "documents": 3,
     }
+
+
+def test_a_finished_task_gives_its_freed_memory_back_to_the_operating_system(monkeypatch):
+    from celery.signals import task_postrun
+
+    from factcheck import celery as celery_module
+    from factcheck import memory
+
+    assert celery_module._release_free_memory in [ref() for _, ref in task_postrun.receivers if ref() is not None]
+    calls = []
+    monkeypatch.setattr(memory, "release_free_memory", lambda: calls.append(1) or True)
+    task_postrun.send(sender=None, task_id="x", task=None)
+    assert calls == [1]
+
+
+def test_releasing_free_memory_works_on_glibc_and_is_a_no_op_elsewhere():
+    import platform
+
+    from factcheck.memory import release_free_memory
+
+    result = release_free_memory()
+    assert result is (platform.libc_ver()[0] == "glibc")
