@@ -89,6 +89,8 @@ def main() -> int:
     parser.add_argument("--web-threads", type=int, default=None, help="threads per gunicorn worker (default: 1, sync)")
     parser.add_argument("--scale", type=int, default=0, metavar="N",
                         help="also bench/scale.py: N articles by bulk API and by CLI, one long article")  # fmt: skip
+    parser.add_argument("--scale-only", action="append", default=[], choices=("bulk", "cli", "list"),
+                        help="with --scale: only this scaling phase (repeatable)")  # fmt: skip
     parser.add_argument("--skip-load", action="store_true", help="only the scaling runs (with --scale)")
     args = parser.parse_args()
 
@@ -152,7 +154,7 @@ def main() -> int:
         runs = [] if args.skip_load else [[str(ROOT / "bench" / "load.py"), "--articles", str(args.articles)]]
         if args.scale:
             runs.append([str(ROOT / "bench" / "scale.py"), "--articles", str(args.scale), "--cli",
-                         f"{PYTHON} {ROOT / 'manage.py'}"])  # fmt: skip
+                         f"{PYTHON} {ROOT / 'manage.py'}", *(f"--only={n}" for n in args.scale_only)])  # fmt: skip
         header = {"phase": "run", "at": stamp, "host": platform.node(), "cpus": os.cpu_count(),
                   "web_workers": env.get("WEB_CONCURRENCY", "default"), "web_threads": env.get("GUNICORN_THREADS", "1"),
                   "articles": args.articles, "scale": args.scale, "git": _git_revision(),

@@ -1,7 +1,7 @@
 """The scaling runs of issue 17 against a running server; one JSON line per phase (``bench/run.py --scale``).
 
     python bench/scale.py --base-url URL --token ADMIN_TOKEN --reviewer NAME --reviewer-token TOKEN \\
-        [--articles 10000] [--cli "python manage.py"] [--server-pid PID ...]
+        [--articles 10000] [--cli "python manage.py"] [--server-pid PID ...] [--only bulk|cli|list ...]
 
 (f) import ``--articles`` articles through the bulk API (requests of 500), timed to every id and to every
 document segmented by the worker; (g) the same number through the CLI (``import_articles`` on a folder of JSON
@@ -27,6 +27,7 @@ from load import SEEDS, Servers, latency_stats, phase  # bench/ is the script's 
 
 BULK_REQUEST = 500
 LIST_STEPS = (10, 100, 500, 1000, 2000)
+PHASES = ("bulk", "cli", "list")
 
 
 def main() -> int:
@@ -38,7 +39,9 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--cli", default=f"{sys.executable} manage.py", help="how to run manage.py (same database)")
     parser.add_argument("--server-pid", type=int, action="append", default=[])
-    parser.add_argument("--segmentation-timeout", type=float, default=3600)
+    parser.add_argument("--segmentation-timeout", type=float, default=7200)
+    parser.add_argument("--only", action="append", choices=PHASES, default=[],
+                        help="run only this phase (repeatable; default: all three)")  # fmt: skip
     args = parser.parse_args()
     root = args.base_url.rstrip("/") + "/api/v1"
     api = httpx.Client(base_url=root, headers={"Authorization": f"Token {args.token}"}, timeout=300)
@@ -133,9 +136,11 @@ def main() -> int:
                 levels[f"{level}_{name}_p50_ms"] = latency_stats(samples)["p50_ms"]
         return levels
 
-    phase("f_import_bulk_api", servers, bulk_import)
-    phase("g_import_cli", servers, cli_import)
-    phase("h_list_one_article_10_to_2000", servers, list_flatness)
+    chosen = set(args.only or PHASES)
+    for name, label, run in (("bulk", "f_import_bulk_api", bulk_import), ("cli", "g_import_cli", cli_import),
+                             ("list", "h_list_one_article_10_to_2000", list_flatness)):  # fmt: skip
+        if name in chosen:
+            phase(label, servers, run)
     return 0
 
 
