@@ -49,11 +49,13 @@ class Servers:
         return found
 
     def cpu(self) -> float:
+        """Every live process's CPU plus that of the children it has reaped: a gunicorn worker recycled after
+        its ``max_requests`` moves into its master's ``children_*`` times instead of dropping out of the sum."""
         total = 0.0
         for process in self.processes():
             try:
                 times = process.cpu_times()
-                total += times.user + times.system
+                total += times.user + times.system + times.children_user + times.children_system
             except psutil.NoSuchProcess:
                 pass
         return total
