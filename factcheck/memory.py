@@ -6,17 +6,15 @@ returns them (a few ms, once per task — unlike ``MALLOC_MMAP_THRESHOLD_``, whi
 allocation). Elsewhere than glibc it does nothing."""
 
 import ctypes
-import ctypes.util
 import functools
 
 
 @functools.cache
 def _malloc_trim():
-    name = ctypes.util.find_library("c")
-    if not name:
-        return None
+    """The running process's own ``malloc_trim`` (``CDLL(None)``: the symbols already loaded, libc among them;
+    no library search, which on Linux would start an ``ldconfig`` subprocess)."""
     try:
-        return ctypes.CDLL(name).malloc_trim
+        return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to trim
         return None
 
