@@ -10,12 +10,18 @@ as one bulk request (to a second desk), each timed to every id known and to ever
 spans per article, each a sentence with a verdict, one POST each: the first half of the articles from 1 client,
 the second half from 8 concurrent clients (p50/p95/p99/mean, spans/s); (d) 100 sequential GETs listing one
 article's annotations; (e) export all annotations as JSONL, 3 runs. Each line carries the CPU seconds and peak
-RSS/PSS of the server process trees given with --server-pid (psutil) and the load average.
+RSS/PSS of the server process trees given with --server-pid (psutil), the CPU seconds of this client process
+(``client_cpu_s``: on a 2-core machine the client's CPU is CPU the server does not get) and the load average.
+
+The span and list phases (c, d) send their requests with ``--client``: ``stdlib`` (default), one keep-alive
+``http.client`` connection per client thread (~0.7 ms of client CPU per request on this machine kind), or
+``httpx`` (~1.6 ms), as the other phases do.
 Not part of the test run; stdlib + httpx + psutil (requirements-dev).
 """
 
 import argparse
 import contextlib
+import http.client
 import json
 import os
 import statistics
@@ -25,6 +31,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 import psutil
@@ -86,13 +93,63 @@ def latency_stats(samples: list[float]) -> dict:
             "p99_ms": round(pick(0.99), 2), "mean_ms": round(statistics.fmean(ordered) * 1000, 2)}  # fmt: skip
 
 
+class Response:
+    def __init__(self, status_code: int, content: bytes):
+        self.status_code, self.content = status_code, content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self):
+        return json.loads(self.content)
+
+    def raise_for_status(self) -> None:
+        if self.status_code >= 400:
+            raise SystemExit(f"answered {self.status_code}: {self.text[:300]}")
+
+
+class StdlibClient:
+    """The few calls of httpx.Client the hot phases make, on one keep-alive ``http.client`` connection (one per
+    thread): the load generator shares the machine's cores with the server, so its own CPU per request matters."""
+
+    def __init__(self, base_url: str, headers: dict[str, str], timeout: float = 120):
+        url = urlsplit(base_url)
+        self.prefix = url.path.rstrip("/")
+        self.headers = {**headers, "Accept": "application/json"}
+        self.connection = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=timeout)
+
+    def request(self, method: str, path: str, params=None, json_body=None) -> Response:
+        target = self.prefix + path + (f"?{urlencode(params)}" if params else "")
+        headers, body = self.headers, None
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            headers = {**headers, "Content-Type": "application/json"}
+        try:
+            self.connection.request(method, target, body=body, headers=headers)
+            response = self.connection.getresponse()
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            self.connection.close()  # the server closed the kept-alive connection (a recycled worker): once more
+            self.connection.request(method, target, body=body, headers=headers)
+            response = self.connection.getresponse()
+        return Response(response.status, response.read())
+
+    def get(self, path: str, params=None) -> Response:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, json=None) -> Response:
+        return self.request("POST", path, json_body=json)
+
+
 def phase(name: str, servers: Servers | None, run) -> dict:
     if servers:
         servers.reset_peaks()
         cpu_before = servers.cpu()
+    client_before = time.process_time()
     started = time.perf_counter()
     result = run()
-    line = {"phase": name, "seconds": round(time.perf_counter() - started, 3), **result}
+    line = {"phase": name, "seconds": round(time.perf_counter() - started, 3), **result,
+            "client_cpu_s": round(time.process_time() - client_before, 3)}  # fmt: skip
     if servers:
         time.sleep(0.3)  # one more memory sample
         line |= {"server_cpu_s": round(servers.cpu() - cpu_before, 3),
@@ -112,11 +169,14 @@ def main() -> int:
     parser.add_argument("--articles", type=int, default=200)
     parser.add_argument("--server-pid", type=int, action="append", default=[], help="repeatable: gunicorn, celery")
     parser.add_argument("--segmentation-timeout", type=float, default=600)
+    parser.add_argument("--client", choices=("stdlib", "httpx"), default="stdlib",
+                        help="HTTP client of the span and list phases (default: stdlib http.client)")  # fmt: skip
     args = parser.parse_args()
     headers = {"Authorization": f"Token {args.token}"}
     api = httpx.Client(base_url=args.base_url.rstrip("/") + "/api/v1", headers=headers, timeout=120)
     reviewer_headers = {"Authorization": f"Token {args.reviewer_token}"}
-    as_reviewer = httpx.Client(base_url=str(api.base_url), headers=reviewer_headers, timeout=120)
+    hot_client = StdlibClient if args.client == "stdlib" else httpx.Client
+    as_reviewer = hot_client(base_url=str(api.base_url), headers=reviewer_headers, timeout=120)
     servers = Servers(args.server_pid) if args.server_pid else None
     slug = f"bench-{uuid.uuid4().hex[:6]}"
     seeds = [path.read_text() for path in SEEDS]
@@ -131,6 +191,23 @@ def main() -> int:
         return {"slug": slug, "bulk_slug": bulk_slug, "spans_by": f"{args.reviewer} (reviewer)"}
 
     phase("a_create_desk", servers, create_desk)
+
+    def memory_by_process() -> dict:
+        """PSS and RSS of each server process now (before and after the workload): what each part holds."""
+        rows = []
+        for root in servers.roots if servers else []:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                for depth, process in [(0, root)] + [(1, child) for child in root.children(recursive=True)]:
+                    with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                        memory = process.memory_full_info()
+                        command = " ".join(process.cmdline()[1:4])
+                        rows.append({"pid": process.pid, "role": ("main " if depth == 0 else "child ") + command,
+                                     "pss_mb": round(getattr(memory, "pss", memory.rss) / 2**20, 1),
+                                     "uss_mb": round(getattr(memory, "uss", memory.rss) / 2**20, 1),
+                                     "rss_mb": round(memory.rss / 2**20, 1)})  # fmt: skip
+        return {"processes": rows, "pss_total_mb": round(sum(row["pss_mb"] for row in rows), 1)}
+
+    phase("a_memory_by_process_idle", servers, memory_by_process)  # warm, before the workload
     ids: list[int] = []
 
     def wait_segmented(desk: str, count: int) -> None:
@@ -185,7 +262,7 @@ def main() -> int:
         claims = api.get(f"/documents/{document_id}/claims/", params={"order": "position", "page_size": 40}).json()
         spans[document_id] = [(c["start"], c["end"], c["text"]) for c in claims["results"][:10]]
 
-    def post_span(document_id: int, span: tuple[int, int, str], client: httpx.Client) -> float:
+    def post_span(document_id: int, span: tuple[int, int, str], client) -> float:
         start, end, text = span
         began = time.perf_counter()
         response = client.post("/annotations/", json={"document": document_id, "start": start, "end": end,
@@ -199,7 +276,8 @@ def main() -> int:
 
     def spans_one_client() -> dict:
         samples = [post_span(d, span, as_reviewer) for d in ids[:half] for span in spans[d]]
-        return {"clients": 1, **latency_stats(samples), "spans_per_s": round(len(samples) / sum(samples), 1)}
+        return {"clients": 1, "client": args.client, **latency_stats(samples),
+                "spans_per_s": round(len(samples) / sum(samples), 1)}  # fmt: skip
 
     phase("c_spans_1_client", servers, spans_one_client)
 
@@ -207,16 +285,17 @@ def main() -> int:
         work = [(d, span) for d in ids[half:] for span in spans[d]]
         local = threading.local()
 
-        def client() -> httpx.Client:
+        def client():
             if not hasattr(local, "client"):
-                local.client = httpx.Client(base_url=str(api.base_url), headers=reviewer_headers, timeout=120)
+                local.client = hot_client(base_url=str(api.base_url), headers=reviewer_headers, timeout=120)
             return local.client
 
         began = time.perf_counter()
         with ThreadPoolExecutor(8) as pool:
             samples = list(pool.map(lambda item: post_span(item[0], item[1], client()), work))
         wall = time.perf_counter() - began
-        return {"clients": 8, **latency_stats(samples), "spans_per_s": round(len(samples) / wall, 1)}
+        return {"clients": 8, "client": args.client, **latency_stats(samples),
+                "spans_per_s": round(len(samples) / wall, 1)}  # fmt: skip
 
     phase("c_spans_8_clients", servers, spans_eight_clients)
 
@@ -226,7 +305,7 @@ def main() -> int:
             began = time.perf_counter()
             as_reviewer.get("/annotations/", params={"document": ids[0], "unit": "utf16"}).raise_for_status()
             samples.append(time.perf_counter() - began)
-        return latency_stats(samples)
+        return {"client": args.client, **latency_stats(samples)}
 
     phase("d_list_one_article", servers, list_one_article)
 
@@ -245,21 +324,6 @@ def main() -> int:
         return {"runs": runs}
 
     phase("e_export_jsonl", servers, export_jsonl)
-
-    def memory_by_process() -> dict:
-        """PSS and RSS of each server process now (after the workload): what each part of the stack holds."""
-        rows = []
-        for root in servers.roots if servers else []:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                for depth, process in [(0, root)] + [(1, child) for child in root.children(recursive=True)]:
-                    with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-                        memory = process.memory_full_info()
-                        command = " ".join(process.cmdline()[1:4])
-                        rows.append({"pid": process.pid, "role": ("main " if depth == 0 else "child ") + command,
-                                     "pss_mb": round(getattr(memory, "pss", memory.rss) / 2**20, 1),
-                                     "uss_mb": round(getattr(memory, "uss", memory.rss) / 2**20, 1),
-                                     "rss_mb": round(memory.rss / 2**20, 1)})  # fmt: skip
-        return {"processes": rows, "pss_total_mb": round(sum(row["pss_mb"] for row in rows), 1)}
 
     phase("f_memory_by_process", servers, memory_by_process)
     return 0

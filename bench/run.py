@@ -87,6 +87,10 @@ def main() -> int:
     parser.add_argument("--keep-database", action="store_true", help="do not drop the database at the end")
     parser.add_argument("--web-concurrency", type=int, default=None, help="gunicorn workers (default: its config)")
     parser.add_argument("--web-threads", type=int, default=None, help="threads per gunicorn worker (default: 1, sync)")
+    parser.add_argument("--worker-pool", choices=("prefork", "threads", "solo"), default=None,
+                        help="Celery pool (default: the worker's, CELERY_WORKER_POOL or prefork)")  # fmt: skip
+    parser.add_argument("--client", choices=("stdlib", "httpx"), default="stdlib",
+                        help="bench/load.py's HTTP client for the span and list phases")  # fmt: skip
     parser.add_argument("--scale", type=int, default=0, metavar="N",
                         help="also bench/scale.py: N articles by bulk API and by CLI, one long article")  # fmt: skip
     parser.add_argument("--scale-only", action="append", default=[], choices=("bulk", "cli", "list"),
@@ -128,6 +132,8 @@ def main() -> int:
         env["WEB_CONCURRENCY"] = str(args.web_concurrency)
     if args.web_threads:
         env["GUNICORN_THREADS"] = str(args.web_threads)
+    if args.worker_pool:
+        env["CELERY_WORKER_POOL"] = args.worker_pool
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "collectstatic", "--noinput", "-v0")
     token, reviewer_token = manage(env, "shell", "-c", BENCH_USERS, capture=True).strip().splitlines()[-2:]
@@ -151,12 +157,14 @@ def main() -> int:
         users = ["--token", token, "--reviewer", "bench-reviewer", "--reviewer-token", reviewer_token]
         pids = ["--server-pid", str(web.pid), "--server-pid", str(worker.pid)]
         base = ["--base-url", f"http://127.0.0.1:{port}"]
-        runs = [] if args.skip_load else [[str(ROOT / "bench" / "load.py"), "--articles", str(args.articles)]]
+        workload = [str(ROOT / "bench" / "load.py"), "--articles", str(args.articles), "--client", args.client]
+        runs = [] if args.skip_load else [workload]
         if args.scale:
             runs.append([str(ROOT / "bench" / "scale.py"), "--articles", str(args.scale), "--cli",
                          f"{PYTHON} {ROOT / 'manage.py'}", *(f"--only={n}" for n in args.scale_only)])  # fmt: skip
         header = {"phase": "run", "at": stamp, "host": platform.node(), "cpus": os.cpu_count(),
                   "web_workers": env.get("WEB_CONCURRENCY", "default"), "web_threads": env.get("GUNICORN_THREADS", "1"),
+                  "worker_pool": env.get("CELERY_WORKER_POOL", "prefork"), "client": args.client,
                   "articles": args.articles, "scale": args.scale, "git": _git_revision(),
                   "python": platform.python_version(),
                   "loadavg_at_start": [round(x, 2) for x in os.getloadavg()]}  # fmt: skip

@@ -17,10 +17,16 @@ app.autodiscover_tasks()
 def _allow_checkworthiness_encoder(**kwargs) -> None:
     import gc
 
-    from annotations.domain import checkworthiness
+    from threadpoolctl import threadpool_limits
 
+    from annotations.domain import checkworthiness
+    from factcheck.memory import release_free_memory
+
+    # With the threads pool this process runs the tasks itself, one per pool thread: one BLAS thread each (below).
+    threadpool_limits(limits=1)
     checkworthiness.allow_encoder()
     checkworthiness.load_default()
+    release_free_memory()  # the artifact's copies made while loading (~15 MB), before the pool forks
     gc.freeze()
 
 

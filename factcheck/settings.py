@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from factcheck.env import env_bool, env_broker, env_database, env_int, env_list, env_str
+from factcheck.env import env_bool, env_broker, env_choice, env_database, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -257,6 +257,9 @@ if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
     CELERY_RESULT_BACKEND = CELERY_RESULT_BACKEND or "cache+memory://"
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# The worker's pool (``celery worker --pool`` overrides it): prefork runs each task in a child process; threads
+# runs them in threads of one process, which holds the models once (bench/README.md compares the two).
+CELERY_WORKER_POOL = env_choice("CELERY_WORKER_POOL", "prefork", ("prefork", "threads", "solo"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Fail fast when the broker is down at enqueue time instead of hanging a request: the broker and the result
 # backend (one Redis in the compose layout) give up within about a second; the document stays pending and the

@@ -7,6 +7,7 @@ from annotations.views import healthz
 handler404 = "annotations.api.errors.not_found"
 handler500 = "annotations.api.errors.server_error"
 
+admin.autodiscover()  # here, not at start-up (annotations.apps.FactcheckAdminConfig): workers skip the admin
 admin.site.site_header = "factcheck administration"
 admin.site.site_title = "factcheck admin"
 

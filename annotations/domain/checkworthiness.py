@@ -15,7 +15,8 @@ The committed artifact (``checkworthiness_model/``) is not a pickle: ``model.jso
 ``allow_pickle=False``. Scoring re-implements scikit-learn's analyzers and tf-idf in numpy/scipy (a test
 checks it against scikit-learn), so loading needs neither scikit-learn nor a matching pickle version.
 
-This is the serving module: it loads the artifact and scores, with numpy and scipy only. Training, the
+This is the serving module: it loads the artifact and scores, with numpy and scipy only (scipy imported by the
+TF-IDF model only: a worker scoring with the encoder never holds its ~30 MB). Training, the
 training settings and writing the artifact are offline code in
 :mod:`annotations.research.checkworthiness_training` (the only place scikit-learn is imported).
 """
@@ -30,9 +31,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 MODEL_DIR = Path(__file__).resolve().parent / "checkworthiness_model"
 ENCODER_DIR = Path(__file__).resolve().parent / "checkworthiness_encoder"
@@ -62,6 +66,8 @@ class _Block:
 
     def matrix(self, texts: Sequence[str]) -> sparse.csr_matrix:
         """The l2-normalised tf-idf rows of ``texts`` (same values as scikit-learn's TfidfVectorizer)."""
+        from scipy import sparse
+
         lookup = self.vocabulary.get
         rows: list[int] = []
         columns: list[int] = []

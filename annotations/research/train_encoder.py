@@ -279,9 +279,13 @@ def previous_sentences(rows, data: Path | None) -> list[str]:
     return [texts.get(row[0] - 1, "") if row[0] >= 0 else "" for row in rows]
 
 
-def cross_validate(rows, folds: int, recipe: Recipe, log=print, train_rows_per_fold: int = 0, data=None) -> dict:
+def cross_validate(
+    rows, folds: int, recipe: Recipe, log=print, train_rows_per_fold: int = 0, data=None, keep: Path | None = None
+) -> dict:
     """Grouped CV; ``train_rows_per_fold`` > 0 trains each fold on a seeded random sample of that many of its
-    training rows (a compute budget: the estimate is then for a model trained on less data than the shipped one)."""
+    training rows (a compute budget: the estimate is then for a model trained on less data than the shipped one).
+    With ``keep``, each fold's trained weights (``fold<i>.pt``) are saved there and every report row carries the
+    held-out ``scores`` (``[sentence id, label, probability]``), so runs can be combined (``combine`` mode)."""
     parts = eval_checkworthiness.contiguous_folds([row[0] for row in rows], folds)
     ids = [row[0] for row in rows]
     before = dict(zip(ids, previous_sentences(rows, data if recipe.context else None), strict=True))
@@ -301,6 +305,12 @@ def cross_validate(rows, folds: int, recipe: Recipe, log=print, train_rows_per_f
         scores = predict(model, [r[1] for r in test_rows], recipe, contexts=[before[r[0]] for r in test_rows])
         report = eval_checkworthiness.f1_report(scores, [r[2] for r in test_rows], recipe.threshold)
         report.update(ids=[int(low), int(high)], train_seconds=round(seconds, 1))
+        if keep is not None:
+            import torch
+
+            keep.mkdir(parents=True, exist_ok=True)
+            torch.save(model.state_dict(), keep / f"fold{index + 1}.pt")
+            report["scores"] = [[int(r[0]), int(r[2]), float(p)] for r, p in zip(test_rows, scores, strict=True)]
         log(f"fold {index + 1}: F1(Yes) {report['f1']:.4f} P {report['precision']:.4f} R {report['recall']:.4f} "
             f"({seconds:.0f} s)")  # fmt: skip
         results.append(report)
@@ -308,6 +318,39 @@ def cross_validate(rows, folds: int, recipe: Recipe, log=print, train_rows_per_f
     return {"recipe": asdict(recipe), "train_rows_per_fold": train_rows_per_fold, "folds": results,
             "f1_mean": float(f1.mean()), "f1_std": float(f1.std(ddof=1)), "f1_min": float(f1.min()),
             "f1_max": float(f1.max())}  # fmt: skip
+
+
+def combine(runs: list[Path], rows, recipe: Recipe, log=print) -> dict:
+    """Grouped CV of combinations of ``cv --keep`` runs (same folds, other seeds): the mean of their held-out
+    probabilities (an ensemble: one forward pass per member) and, from the kept weights, one model whose weights
+    are the members' mean (a "soup": one forward pass)."""
+    import torch
+
+    reports = [json.loads((run / "cv.json").read_text(encoding="utf-8")) for run in runs]
+    by_id = {row[0]: row for row in rows}
+    ensemble, soup = [], []
+    for index, folds in enumerate(zip(*(r["folds"] for r in reports), strict=True)):
+        held = [s[0] for s in folds[0]["scores"]]
+        if any([s[0] for s in fold["scores"]] != held for fold in folds):
+            raise ValueError(f"fold {index + 1}: the runs held out different rows")
+        labels = [s[1] for s in folds[0]["scores"]]
+        mean = np.mean([[s[2] for s in fold["scores"]] for fold in folds], axis=0)
+        ensemble.append(eval_checkworthiness.f1_report(mean, labels, recipe.threshold))
+        states = [torch.load(run / f"fold{index + 1}.pt") for run in runs]
+        model = build_model(recipe)
+        model.load_state_dict({key: sum(state[key] for state in states) / len(states) for key in states[0]})
+        model.eval()
+        scores = predict(model, [by_id[i][1] for i in held], recipe)
+        soup.append(eval_checkworthiness.f1_report(scores, labels, recipe.threshold))
+        log(f"fold {index + 1}: ensemble F1 {ensemble[-1]['f1']:.4f} (P {ensemble[-1]['precision']:.4f} "
+            f"R {ensemble[-1]['recall']:.4f}), soup F1 {soup[-1]['f1']:.4f} (P {soup[-1]['precision']:.4f} "
+            f"R {soup[-1]['recall']:.4f})")  # fmt: skip
+
+    def summary(folds):
+        f1 = np.array([f["f1"] for f in folds])
+        return {"folds": folds, "f1_mean": float(f1.mean()), "f1_std": float(f1.std(ddof=1))}
+
+    return {"runs": [str(run) for run in runs], "ensemble": summary(ensemble), "soup": summary(soup)}
 
 
 def export(model, recipe: Recipe, out: Path, extra: dict) -> dict:
@@ -369,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=["cv", "final"])
+    parser.add_argument("mode", choices=["cv", "final", "combine"])
     parser.add_argument("--data", type=Path, required=True, help="CT24 folder (…_{train,dev,dev-test}.tsv)")
     parser.add_argument("--feedback", type=Path, action="append", default=[],
                         help="JSON lines from export_checkworthiness_feedback, added to the training rows")  # fmt: skip
@@ -390,6 +433,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="cv: train each fold on a random sample of N of its rows (compute budget)")  # fmt: skip
     parser.add_argument("--out", type=Path, help="final: artifact folder")
     parser.add_argument("--report", type=Path, help="write the results as JSON here")
+    parser.add_argument("--keep", type=Path,
+                        help="cv: keep each fold's weights and held-out scores (and cv.json) here")  # fmt: skip
+    parser.add_argument("--run", type=Path, action="append", default=[],
+                        help="combine: a folder written by cv --keep (give two or more)")  # fmt: skip
     parser.add_argument("--version", default="cw-minilm-ft-1")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -411,9 +458,21 @@ def main(argv: list[str] | None = None) -> int:
         rows = rows[: args.limit]
     log = lambda message: print(message, flush=True)  # noqa: E731
     if args.mode == "cv":
-        result = cross_validate(rows, args.folds, recipe, log=log, train_rows_per_fold=args.train_rows, data=args.data)
+        result = cross_validate(rows, args.folds, recipe, log=log, train_rows_per_fold=args.train_rows, data=args.data,
+                                keep=args.keep)  # fmt: skip
+        if args.keep:
+            (args.keep / "cv.json").write_text(json.dumps(result) + "\n", encoding="utf-8")
         log(f"grouped CV ({args.folds} folds) F1(Yes) {result['f1_mean']:.4f} ± {result['f1_std']:.4f} "
             f"(min {result['f1_min']:.4f}, max {result['f1_max']:.4f})")  # fmt: skip
+    elif args.mode == "combine":
+        if len(args.run) < 2:
+            parser.error("combine needs two or more --run folders")
+        if recipe.context:
+            parser.error("combine scores sentences alone (--context 0)")
+        result = combine(args.run, rows, recipe, log=log)
+        for kind in ("ensemble", "soup"):
+            log(f"grouped CV {kind} of {len(args.run)}: F1(Yes) {result[kind]['f1_mean']:.4f} "
+                f"± {result[kind]['f1_std']:.4f}")  # fmt: skip
     else:
         if not args.out:
             parser.error("final needs --out")

@@ -185,6 +185,7 @@ def test_a_staff_member_of_another_desk_finds_nothing_of_this_desk_in_any_admin_
     client = Client()
     client.force_login(outsider)
     problems, lists = [], 0
+    reverse("admin:index")  # the URL conf registers the admin modules (no autodiscovery at start-up)
     for model in admin.site._registry:
         meta = model._meta
         changelist = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from factcheck.env import env_bool, env_broker, env_database, env_int, env_list
+from factcheck.env import env_bool, env_broker, env_choice, env_database, env_int, env_list
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,6 +33,8 @@ def _start_django(**env: str) -> subprocess.CompletedProcess:
         pytest.param({"DEBUG": "true", "IMPORT_MAX_BYTES": "5MB"}, "IMPORT_MAX_BYTES='5MB' is not an integer",
                      id="import_limit"),
         pytest.param({"DEBUG": "true", "LOG_LEVEL": "LOUD"}, "LOG_LEVEL='LOUD'", id="log_level"),
+        pytest.param({"DEBUG": "true", "CELERY_WORKER_POOL": "gevent"},
+                     "CELERY_WORKER_POOL='gevent' is not one of prefork, threads, solo", id="worker_pool"),
     ],
 )  # fmt: skip
 def test_start_up_stops_with_a_message_naming_the_bad_variable(env, message):
@@ -73,6 +75,20 @@ def test_env_int_enforces_its_minimum(monkeypatch):
 
     with pytest.raises(ImproperlyConfigured, match="LIMIT=10 must be at least 1024"):
         env_int("LIMIT", 2048, minimum=1024)
+
+
+def test_env_choice_takes_a_listed_value_in_any_case_and_the_default_when_unset(monkeypatch):
+    monkeypatch.setenv("POOL", " Threads ")
+    assert env_choice("POOL", "prefork", ("prefork", "threads")) == "threads"
+
+    monkeypatch.setenv("POOL", "")
+    assert env_choice("POOL", "prefork", ("prefork", "threads")) == "prefork"
+
+
+def test_the_worker_pool_setting_reaches_celery(settings):
+    from factcheck.celery import app
+
+    assert app.conf.worker_pool == settings.CELERY_WORKER_POOL == "prefork"
 
 
 def test_env_list_splits_on_commas(monkeypatch):

@@ -8,6 +8,9 @@ the TF-IDF model (the tests below that use fakes run everywhere).
 import json
 import logging
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +19,7 @@ from annotations.domain import checkworthiness, embeddings
 from annotations.domain.checkworthiness import ENCODER_DIR, EncoderCheckworthinessModel
 
 PARITY = ENCODER_DIR / "parity.json"
+ROOT = Path(__file__).resolve().parents[3]
 MORE_TEXTS = [
     "Crime doubled.",
     "We cut taxes by 40 percent in 2017, and wages rose faster than in any year since 1998 across every state.",
@@ -118,6 +122,29 @@ def test_the_numpy_forward_pass_equals_torch_within_1e_5_on_a_fixed_sample(encod
     numpy_logits = encoder_model.logits(texts, contexts)  # batched, length-sorted, padded
 
     assert np.max(np.abs(numpy_logits - _torch_logits(encoder_model, texts, contexts))) <= 1e-5
+
+
+def test_the_numpy_gelu_is_the_exact_erf_form_within_float32_rounding():
+    x = np.concatenate([np.linspace(-12, 12, 20001), [0.0, -0.0, 1e-30, -1e-30, 40.0, -40.0]]).astype(np.float32)
+    exact = np.array([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x.astype(np.float64)])
+
+    got = embeddings._gelu_in_place(x.copy())
+
+    assert got.dtype == np.float32
+    assert np.max(np.abs(got - exact) / np.maximum(1.0, np.abs(exact))) <= 1e-6
+    assert got[x == 40.0][0] == 40.0 and got[x == -40.0][0] == 0.0  # the tails, with no overflow or NaN
+
+
+def test_scoring_with_the_encoder_never_imports_scipy():
+    """scipy costs a worker ~30 MB: only the TF-IDF model (the fallback) imports it."""
+    _need_encoder()
+    code = ("import sys\nfrom annotations.domain import checkworthiness\n"
+            "checkworthiness.load_encoder_model().score(['Crime doubled.'])\n"
+            "print('scipy' in sys.modules)")  # fmt: skip
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
 
 
 def test_a_sentence_scores_the_same_alone_and_in_a_padded_batch(encoder_model):
@@ -329,22 +356,41 @@ def _tensor_file(path, tensors: dict[str, np.ndarray]) -> None:
     path.write_bytes(len(encoded).to_bytes(8, "little") + encoded + b"".join(blobs))
 
 
-def test_the_word_embeddings_are_read_through_a_read_only_memory_map_of_the_base_weights(tmp_path):
+def test_the_word_embeddings_are_read_from_the_base_weights_file_only_for_the_rows_asked_for(tmp_path):
     rows = np.arange(24, dtype=np.float32).reshape(6, 4) / 7
     path = tmp_path / "model.safetensors"
     _tensor_file(path, {"embeddings.LayerNorm.bias": np.ones(4, np.float16), "embeddings.word_embeddings.weight": rows})
 
-    mapped = embeddings.mapped_tensor(path, "embeddings.word_embeddings.weight")
+    stored = embeddings.file_rows(path, "embeddings.word_embeddings.weight")
 
-    assert isinstance(mapped, np.memmap) and mapped.shape == (6, 4)
-    assert np.array_equal(mapped[[5, 0, 5]], rows[[5, 0, 5]])  # a gather reads the rows asked for
-    with pytest.raises(ValueError, match="read-only"):
-        mapped[0, 0] = 1.0
-    assert embeddings.mapped_tensor(path, "embeddings.LayerNorm.bias") is None  # float16: loaded, not mapped
-    assert embeddings.mapped_tensor(path, "no.such.tensor") is None
+    assert isinstance(stored, embeddings.FileRows) and stored.shape == (6, 4) and stored.dtype == np.float32
+    ids = np.array([[5, 0, 5], [1, 1, 2]])
+    assert np.array_equal(stored[ids], rows[ids])  # a gather of a batch's token ids, repeats included
+    assert np.array_equal(np.asarray(stored), rows)
+    with pytest.raises(IndexError, match=r"outside 0\.\.5"):
+        stored[np.array([6])]
+    assert embeddings.file_rows(path, "embeddings.LayerNorm.bias") is None  # float16: loaded whole
+    assert embeddings.file_rows(path, "no.such.tensor") is None
 
 
-def test_the_base_encoder_maps_its_word_embeddings_and_scores_as_a_fully_loaded_one():
+def test_reading_the_word_embeddings_keeps_none_of_them_in_the_process(tmp_path):
+    """A memory map of the same file kept ~39 MB of it resident after 1,500 rows (pages mapped around faults)."""
+    psutil = pytest.importorskip("psutil")
+    big = np.random.default_rng(0).standard_normal((30000, 384)).astype(np.float32)  # 46 MB, like the model's
+    path = tmp_path / "model.safetensors"
+    _tensor_file(path, {"embeddings.word_embeddings.weight": big})
+    del big
+    stored = embeddings.file_rows(path, "embeddings.word_embeddings.weight")
+    ids = np.random.default_rng(1).integers(0, 30000, (8, 200))
+    before = psutil.Process().memory_info().rss
+
+    for _ in range(5):
+        stored[ids]
+
+    assert psutil.Process().memory_info().rss - before < 8 * 2**20
+
+
+def test_the_base_encoder_reads_its_word_embeddings_from_the_file_and_scores_as_a_fully_loaded_one():
     _need_encoder()
     from safetensors.numpy import load_file
 
@@ -352,4 +398,4 @@ def test_the_base_encoder_maps_its_word_embeddings_and_scores_as_a_fully_loaded_
     words = encoder._w[embeddings.WORD_EMBEDDINGS]
     loaded = load_file(str(embeddings.base_model_dir() / "model.safetensors"))[embeddings.WORD_EMBEDDINGS]
 
-    assert isinstance(words, np.memmap) and np.array_equal(words[[0, 100, 30521]], loaded[[0, 100, 30521]])
+    assert isinstance(words, embeddings.FileRows) and np.array_equal(words[[0, 100, 30521]], loaded[[0, 100, 30521]])
