@@ -257,8 +257,10 @@ if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
     CELERY_RESULT_BACKEND = CELERY_RESULT_BACKEND or "cache+memory://"
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
-# The worker's pool (``celery worker --pool`` overrides it): prefork runs each task in a child process; threads
-# runs them in threads of one process, which holds the models once (bench/README.md compares the two).
+# The worker's pool (``celery worker --pool`` overrides it). prefork (default) runs each task in a child process and
+# enforces the tasks' time limits (a stuck segmentation is stopped at 90 s, killed at 120 s); threads runs them in
+# threads of one process, which holds the model once: ~40 MB less after the benchmark workload and the same
+# segmentation throughput (bench/README.md, 2026-12-07), but Celery applies no time limits in that pool.
 CELERY_WORKER_POOL = env_choice("CELERY_WORKER_POOL", "prefork", ("prefork", "threads", "solo"))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Fail fast when the broker is down at enqueue time instead of hanging a request: the broker and the result

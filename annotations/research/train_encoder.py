@@ -353,6 +353,33 @@ def combine(runs: list[Path], rows, recipe: Recipe, log=print) -> dict:
     return {"runs": [str(run) for run in runs], "ensemble": summary(ensemble), "soup": summary(soup)}
 
 
+def load_artifact_model(directory: Path, recipe: Recipe):
+    """The torch classifier of an artifact written by ``final``: the base weights with the stored ones over them."""
+    from safetensors.torch import load_file
+
+    model = build_model(recipe)
+    stored = load_file(str(directory / "weights.safetensors"))
+    model.head.load_state_dict({"weight": stored.pop("head.weight"), "bias": stored.pop("head.bias")})
+    missing, unexpected = model.bert.load_state_dict(stored, strict=False)
+    if unexpected or [key for key in missing if key not in FROZEN and "position_ids" not in key]:
+        raise ValueError(f"{directory}: stored weights do not fit (missing {missing}, unexpected {unexpected})")
+    model.eval()
+    return model
+
+
+def soup(directories: list[Path], recipe: Recipe):
+    """One model whose weights are the mean of the artifacts' (same base, other seeds)."""
+    import torch
+
+    models = [load_artifact_model(directory, recipe) for directory in directories]
+    states = [model.state_dict() for model in models]
+    mixed = models[0]
+    with torch.no_grad():
+        mixed.load_state_dict({key: sum(state[key] for state in states) / len(states) for key in states[0]})
+    mixed.eval()
+    return mixed
+
+
 def export(model, recipe: Recipe, out: Path, extra: dict) -> dict:
     """Write weights.safetensors (what differs from the base), model.json and parity.json into ``out``."""
     import torch
@@ -412,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("mode", choices=["cv", "final", "combine"])
+    parser.add_argument("mode", choices=["cv", "final", "combine", "soup"])
     parser.add_argument("--data", type=Path, required=True, help="CT24 folder (…_{train,dev,dev-test}.tsv)")
     parser.add_argument("--feedback", type=Path, action="append", default=[],
                         help="JSON lines from export_checkworthiness_feedback, added to the training rows")  # fmt: skip
@@ -436,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path,
                         help="cv: keep each fold's weights and held-out scores (and cv.json) here")  # fmt: skip
     parser.add_argument("--run", type=Path, action="append", default=[],
-                        help="combine: a folder written by cv --keep (give two or more)")  # fmt: skip
+                        help="combine: a folder of cv --keep; soup: an artifact of final (two or more)")  # fmt: skip
     parser.add_argument("--version", default="cw-minilm-ft-1")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -473,6 +500,24 @@ def main(argv: list[str] | None = None) -> int:
         for kind in ("ensemble", "soup"):
             log(f"grouped CV {kind} of {len(args.run)}: F1(Yes) {result[kind]['f1_mean']:.4f} "
                 f"± {result[kind]['f1_std']:.4f}")  # fmt: skip
+    elif args.mode == "soup":
+        if len(args.run) < 2 or not args.out:
+            parser.error("soup needs two or more --run artifact folders and --out")
+        model = soup(args.run, recipe)
+        metas = [json.loads((run / "model.json").read_text(encoding="utf-8")) for run in args.run]
+        result = {"soup_of": [{"version": m["version"], "seed": m["recipe"]["seed"],
+                               "weights_sha256": m["weights_sha256"]} for m in metas],
+                  "train": metas[0]["measured"]["train"],
+                  "train_seconds": sum(m["measured"]["train_seconds"] for m in metas)}  # fmt: skip
+        test = args.data / "CT24_checkworthy_english_dev-test.tsv"
+        if test.exists():
+            test_rows = eval_checkworthiness.load_ct24_rows(test)
+            scores = predict(model, [r[1] for r in test_rows], recipe)
+            result["dev-test"] = eval_checkworthiness.f1_report(scores, [r[2] for r in test_rows], 0.5)
+            log(f"dev-test (sanity check only) F1(Yes) {result['dev-test']['f1']:.4f}")
+        meta = export(model, recipe, args.out, {"version": args.version, "measured": dict(result)})
+        result["weights_sha256"] = meta["weights_sha256"]
+        log(f"wrote {args.out} ({(args.out / 'weights.safetensors').stat().st_size / 1e6:.1f} MB)")
     else:
         if not args.out:
             parser.error("final needs --out")
