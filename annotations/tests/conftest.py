@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -161,20 +162,16 @@ def _test_database_url() -> str:
     return f"postgresql://{auth}@{host}:{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A real `celery worker` subprocess on a private queue, pointed at the test database."""
-    from django.conf import settings
-
+@contextmanager
+def running_celery_worker(django_db_blocker, log: Path, queue: str, *pool_args: str):
+    """A real `celery worker` subprocess consuming ``queue``, pointed at the test database; stopped on exit."""
     from factcheck.celery import app
 
     broker = os.environ.get("CELERY_BROKER_URL", "")
     if not _broker_reachable(broker):
         skip_or_fail(f"CELERY_BROKER_URL not set or broker not reachable ({broker or 'unset'})")
-    queue = settings.CELERY_TASK_DEFAULT_QUEUE
     with django_db_blocker.unblock():
         db_url = _test_database_url()
-    log = tmp_path_factory.mktemp("celery") / "worker.log"
     env = dict(
         os.environ,
         DATABASE_URL=db_url,
@@ -185,7 +182,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     app.control.purge()
     with open(log, "wb") as handle:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "factcheck", "worker", "--pool=solo", "-Q", queue,
+            [sys.executable, "-m", "celery", "-A", "factcheck", "worker", *pool_args, "-Q", queue,
              "-n", f"{queue}@%h", "--without-gossip", "--without-mingle", "--loglevel=INFO"],
             cwd=PROJECT_ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -201,6 +198,16 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         yield process
     finally:
         stop_process(process)
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real `celery worker` subprocess (solo pool) on the test run's private queue."""
+    from django.conf import settings
+
+    log = tmp_path_factory.mktemp("celery") / "worker.log"
+    with running_celery_worker(django_db_blocker, log, settings.CELERY_TASK_DEFAULT_QUEUE, "--pool=solo") as process:
+        yield process
 
 
 # ---- the production server ------------------------------------------------------------------------------

@@ -55,3 +55,34 @@ def test_releasing_free_memory_works_on_glibc_and_is_a_no_op_elsewhere():
 
     result = release_free_memory()
     assert result is (platform.libc_ver()[0] == "glibc")
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+def test_a_threads_pool_worker_segments_a_document_and_answers_from_one_process(
+    django_db_blocker, tmp_path, project, settings
+):
+    """CELERY_WORKER_POOL=threads: the tasks run in threads of the worker's main process (one database connection
+    each), which loaded the model at start-up."""
+    import time
+    from pathlib import Path
+
+    from annotations.models import Document
+    from annotations.tasks import segment_document
+    from annotations.tests.conftest import running_celery_worker
+
+    queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-threads"
+    body = (Path(__file__).resolve().parents[2] / "seeds").glob("*.txt")
+    document = DocumentFactory(project=project, body=next(iter(sorted(body))).read_text(encoding="utf-8"))
+
+    with running_celery_worker(django_db_blocker, tmp_path / "worker.log", queue, "--pool=threads", "-c", "2"):
+        summary = health_check.apply_async(queue=queue).get(timeout=30)
+        segment_document.apply_async(args=[document.pk], queue=queue)  # fire and forget, as the app sends it
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and Document.objects.get(pk=document.pk).segmentation_status != "done":
+            time.sleep(0.2)
+
+    document = Document.objects.get(pk=document.pk)
+    assert summary["documents"] == 1
+    assert document.segmentation_status == "done" and document.claims.count() > 5
+    assert "concurrency: 2 (thread)" in (tmp_path / "worker.log").read_text()
