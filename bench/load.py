@@ -129,6 +129,8 @@ class StdlibClient:
             self.connection.request(method, target, body=body, headers=headers)
             response = self.connection.getresponse()
         except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            if method != "GET":
+                raise  # a write is never sent twice: the server may have stored it
             self.connection.close()  # the server closed the kept-alive connection (a recycled worker): once more
             self.connection.request(method, target, body=body, headers=headers)
             response = self.connection.getresponse()

@@ -320,6 +320,11 @@ def cross_validate(
             "f1_max": float(f1.max())}  # fmt: skip
 
 
+def _mean_state(states: list[dict]) -> dict:
+    """The element-wise mean of state dicts with the same keys (a weight-averaged "soup")."""
+    return {key: sum(state[key] for state in states) / len(states) for key in states[0]}
+
+
 def combine(runs: list[Path], rows, recipe: Recipe, log=print) -> dict:
     """Grouped CV of combinations of ``cv --keep`` runs (same folds, other seeds): the mean of their held-out
     probabilities (an ensemble: one forward pass per member) and, from the kept weights, one model whose weights
@@ -338,7 +343,7 @@ def combine(runs: list[Path], rows, recipe: Recipe, log=print) -> dict:
         ensemble.append(eval_checkworthiness.f1_report(mean, labels, recipe.threshold))
         states = [torch.load(run / f"fold{index + 1}.pt") for run in runs]
         model = build_model(recipe)
-        model.load_state_dict({key: sum(state[key] for state in states) / len(states) for key in states[0]})
+        model.load_state_dict(_mean_state(states))
         model.eval()
         scores = predict(model, [by_id[i][1] for i in held], recipe)
         soup.append(eval_checkworthiness.f1_report(scores, labels, recipe.threshold))
@@ -375,7 +380,7 @@ def soup(directories: list[Path], recipe: Recipe):
     states = [model.state_dict() for model in models]
     mixed = models[0]
     with torch.no_grad():
-        mixed.load_state_dict({key: sum(state[key] for state in states) / len(states) for key in states[0]})
+        mixed.load_state_dict(_mean_state(states))
     mixed.eval()
     return mixed
 

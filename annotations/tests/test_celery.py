@@ -72,8 +72,8 @@ def test_a_threads_pool_worker_segments_a_document_and_answers_from_one_process(
     from annotations.tests.conftest import running_celery_worker
 
     queue = f"{settings.CELERY_TASK_DEFAULT_QUEUE}-threads"
-    body = (Path(__file__).resolve().parents[2] / "seeds").glob("*.txt")
-    document = DocumentFactory(project=project, body=next(iter(sorted(body))).read_text(encoding="utf-8"))
+    seed = sorted((Path(__file__).resolve().parents[2] / "seeds").glob("*.txt"))[0]
+    document = DocumentFactory(project=project, body=seed.read_text(encoding="utf-8"))
 
     with running_celery_worker(django_db_blocker, tmp_path / "worker.log", queue, "--pool=threads", "-c", "2"):
         summary = health_check.apply_async(queue=queue).get(timeout=30)
